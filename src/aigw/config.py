@@ -1,0 +1,184 @@
+"""Settings: defaults < config file (TOML) < environment (``AIGW_*``) < command-line flags.
+
+Every setting has an environment variable named ``AIGW_<NAME>``; ``docs/configuration.md``
+lists them all (a test keeps that list honest). Secrets are held as ``Secret`` so they never
+appear in a repr or a log line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aigw.errors import ConfigError
+
+
+class Secret:
+    """A string that never prints itself."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def last4(self) -> str:
+        return self._value[-4:]
+
+    def __repr__(self) -> str:
+        return "Secret('****')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+def _setting(default: Any, help: str, *, secret: bool = False, factory: Any = None) -> Any:
+    meta = {"help": help, "secret": secret}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Gateway settings. Field docs are the single source for ``docs/configuration.md``."""
+
+    host: str = _setting("127.0.0.1", "Address to listen on.")
+    port: int = _setting(8080, "Port to listen on.")
+    database_url: str = _setting(
+        "sqlite:///aigw.db",
+        "Database URL: sqlite:///PATH (default, embedded) or postgresql://USER@HOST/DB.",
+    )
+    admin_key: Secret | None = _setting(
+        None,
+        "Admin API key. When unset, one is generated on first start, printed once and "
+        "stored hashed.",
+        secret=True,
+    )
+    max_body_bytes: int = _setting(
+        10 * 1024 * 1024, "Largest request body accepted; bigger bodies get 413."
+    )
+    key_refresh_seconds: float = _setting(
+        2.0, "How often the in-memory key cache re-reads changed keys (bounds revocation lag)."
+    )
+    upstream_connect_timeout: float = _setting(10.0, "Seconds to connect to an upstream.")
+    upstream_total_timeout: float = _setting(
+        600.0, "Seconds an upstream call may take in total before 504."
+    )
+    upstream_max_attempts: int = _setting(
+        2, "Attempts per upstream call before the first byte (1 = no retry)."
+    )
+    log_flush_seconds: float = _setting(
+        0.2, "Request-log batch interval; the log is written off the request path."
+    )
+    log_level: str = _setting("INFO", "Python log level for the gateway's own log.")
+    access_log: bool = _setting(False, "Write one access-log line per request.")
+    providers: Mapping[str, Mapping[str, Any]] = _setting(
+        None,
+        "Per-provider settings from the config file ([providers.<id>] api_key, base_url, "
+        "...), merged with <PROVIDER>_API_KEY / <PROVIDER>_BASE_URL.",
+        factory=dict,
+    )
+    catalog_file: str | None = _setting(
+        None, "Extra catalog TOML/JSON adding or overriding providers and models."
+    )
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "providers":
+                value = sorted(value)
+            parts.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(parts)})"
+
+
+ENV_PREFIX = "AIGW_"
+
+
+def env_name(field_name: str) -> str:
+    return ENV_PREFIX + field_name.upper()
+
+
+def _coerce(name: str, raw: Any, target: Any) -> Any:
+    """Convert a file or environment value to the field's type, naming the field on error."""
+    kind = str(target)
+    try:
+        if raw is None:
+            return None
+        if "Secret" in kind:
+            return raw if isinstance(raw, Secret) else Secret(str(raw))
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if "Mapping" in kind:
+            if not isinstance(raw, Mapping):
+                raise ValueError(raw)
+            return dict(raw)
+        return str(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"setting {name!r} has an invalid value: {raw!r}") from None
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build settings from the layers, later layers winning."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    path = config_file or env.get("AIGW_CONFIG")
+    if path:
+        try:
+            data = tomllib.loads(Path(path).read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+        gateway = data.get("gateway", {})
+        for key, raw in gateway.items():
+            if key not in fields:
+                raise ConfigError(f"unknown setting {key!r} in {path}")
+            values[key] = _coerce(key, raw, fields[key].type)
+        if "providers" in data:
+            values["providers"] = _coerce("providers", data["providers"], fields["providers"].type)
+        if "catalog" in data or "models" in data:
+            values.setdefault("catalog_file", str(path))
+    for name, f in fields.items():
+        if name == "providers":
+            continue
+        raw = env.get(env_name(name))
+        if raw is not None and raw != "":
+            values[name] = _coerce(name, raw, f.type)
+    for name, raw in (overrides or {}).items():
+        if raw is not None:
+            values[name] = _coerce(name, raw, fields[name].type)
+    return Settings(**values)

@@ -1,0 +1,164 @@
+"""One error tree for the whole gateway.
+
+Every error a client can see is a ``GatewayError``; its class decides the HTTP status and the
+API error ``type`` in exactly one place. Anything else that escapes a handler becomes a
+``ServerError`` with a generic message, so internals never leak.
+
+    GatewayError                      (status, type)
+    ├── InvalidRequest                400 invalid_request_error   (names the bad ``param``)
+    ├── AuthenticationError           401 authentication_error
+    ├── PermissionDenied              403 permission_error
+    ├── InsufficientCredits           402 insufficient_credits
+    ├── BudgetExceeded                402 budget_exceeded
+    ├── NotFound                      404 not_found
+    │   └── ModelNotFound             404 model_not_found
+    ├── PayloadTooLarge               413 request_too_large
+    ├── RateLimited                   429 rate_limit_error        (Retry-After)
+    ├── ServerError                   500 server_error
+    │   └── UpstreamError             500 server_error            (upstream failed after retries)
+    ├── ServiceUnavailable            503 service_unavailable
+    │   ├── UpstreamSaturated         503 service_unavailable     (429 / 503 / 529 after retries)
+    │   └── ProviderNotConfigured     503 provider_not_configured (names the variable to set)
+    └── GatewayTimeout                504 timeout_error
+
+    ConfigError                       not an HTTP error: bad settings, refused at start-up
+
+The body shape follows the reference API:
+``{"error": {"message", "type", "code": <HTTP status>, "param"}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class GatewayError(Exception):
+    """Base of every client-visible error."""
+
+    status: ClassVar[int] = 500
+    type: ClassVar[str] = "server_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        retry_after: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.retry_after = retry_after
+        self.extra_headers = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.type,
+                "code": self.status,
+                "param": self.param,
+            }
+        }
+
+    def headers(self) -> dict[str, str]:
+        out = dict(self.extra_headers)
+        if self.retry_after is not None:
+            out["Retry-After"] = str(max(1, int(self.retry_after)))
+        return out
+
+
+class InvalidRequest(GatewayError):
+    status = 400
+    type = "invalid_request_error"
+
+
+class AuthenticationError(GatewayError):
+    status = 401
+    type = "authentication_error"
+
+
+class InsufficientCredits(GatewayError):
+    status = 402
+    type = "insufficient_credits"
+
+
+class BudgetExceeded(GatewayError):
+    status = 402
+    type = "budget_exceeded"
+
+
+class PermissionDenied(GatewayError):
+    status = 403
+    type = "permission_error"
+
+
+class NotFound(GatewayError):
+    status = 404
+    type = "not_found"
+
+
+class ModelNotFound(NotFound):
+    type = "model_not_found"
+
+
+class PayloadTooLarge(GatewayError):
+    status = 413
+    type = "request_too_large"
+
+
+class RateLimited(GatewayError):
+    status = 429
+    type = "rate_limit_error"
+
+
+class ServerError(GatewayError):
+    status = 500
+    type = "server_error"
+
+
+class UpstreamError(ServerError):
+    """The upstream failed (5xx, bad response, connection error) and retries did not help."""
+
+
+class ServiceUnavailable(GatewayError):
+    status = 503
+    type = "service_unavailable"
+
+
+class UpstreamSaturated(ServiceUnavailable):
+    """The upstream answered 429 / 503 / 529 and retries did not help."""
+
+
+class ProviderNotConfigured(ServiceUnavailable):
+    type = "provider_not_configured"
+
+
+class GatewayTimeout(GatewayError):
+    status = 504
+    type = "timeout_error"
+
+
+def from_upstream_status(
+    status: int, message: str, *, retry_after: int | None = None
+) -> GatewayError:
+    """Map an upstream HTTP status to the client-facing error (status codes only, never text).
+
+    Client errors caused by the request itself (400, 404, 413, 422) are reported as the
+    client's own invalid request; credential problems with the gateway's upstream key are the
+    operator's fault, so the client gets a server error rather than a misleading 401.
+    """
+    if status in (400, 404, 409, 413, 422):
+        return InvalidRequest(message)
+    if status == 408:
+        return GatewayTimeout(message)
+    if status in (429, 503, 529):
+        return UpstreamSaturated(message, retry_after=retry_after)
+    if status == 504:
+        return GatewayTimeout(message)
+    return UpstreamError(message)
+
+
+class ConfigError(Exception):
+    """A setting, config file or catalog entry is wrong; reported at start-up, never to clients."""
