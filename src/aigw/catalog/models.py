@@ -1,0 +1,329 @@
+"""Catalog types, their vocabularies, and names derived from model ids.
+
+Types are frozen so a loaded catalog can be shared by every request without copies; prices are
+``Decimal`` USD per 1M tokens so money is never rounded before ``billing.pricing`` does it once.
+The naming helpers live here because both the build script and operator overrides need them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
+from typing import Any
+
+WIRE_FORMATS = ("openai", "anthropic", "gemini", "bedrock", "cohere", "azure")
+"""Wire formats a provider can speak; ``formats/`` holds one codec per entry."""
+
+MODALITIES = ("text", "image", "embedding", "tts", "stt", "video")
+"""A model's primary modality: what it is called for (chat, image generation, ...)."""
+
+MEDIA = ("text", "image", "audio", "video", "file", "embedding")
+"""Kinds of content a model takes in or gives out."""
+
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+"""Known ``reasoning_effort`` values, weakest first; catalogs list them in this order."""
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """An upstream service. ``base_url`` is the vendor SDK's default base URL."""
+
+    id: str
+    name: str
+    wire_format: str
+    base_url: str
+    api_key_env: str | None
+    base_url_env: str
+    key_required: bool = True
+    docs_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PriceTier:
+    """Prices for the whole request once the prompt exceeds ``above_tokens``."""
+
+    above_tokens: int
+    input: Decimal
+    output: Decimal
+    cached_input: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """USD per 1M tokens. ``tiers`` are sorted by ``above_tokens``, lowest first."""
+
+    input: Decimal
+    output: Decimal
+    cached_input: Decimal | None = None
+    reasoning: Decimal | None = None
+    tiers: tuple[PriceTier, ...] = ()
+
+    @property
+    def is_free(self) -> bool:
+        return not (self.input or self.output or self.reasoning) and not any(
+            t.input or t.output for t in self.tiers
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a model accepts; ``sampling_params`` is False when it rejects temperature/top_p."""
+
+    streaming: bool = False
+    tools: bool = False
+    parallel_tools: bool = False
+    vision: bool = False
+    structured_outputs: bool = False
+    json_mode: bool = False
+    prompt_caching: bool = False
+    reasoning: bool = False
+    reasoning_efforts: tuple[str, ...] = ()
+    sampling_params: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """One callable model; ``id`` is ``<provider>/<upstream id>`` unless overridden."""
+
+    id: str
+    provider: str
+    upstream_id: str
+    name: str
+    family: str
+    description: str
+    modality: str
+    input_modalities: tuple[str, ...]
+    output_modalities: tuple[str, ...]
+    context_window: int | None
+    max_output_tokens: int | None
+    price: Price
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    released: str | None = None
+    strengths: tuple[str, ...] = ()
+    use_cases: tuple[str, ...] = ()
+
+
+# --- the entry form (what catalog.json and operator files hold) -------------------------
+
+CAP_FLAGS = tuple(f.name for f in fields(Capabilities) if f.type in ("bool", bool))
+
+
+def provider_to_data(p: Provider) -> dict[str, Any]:
+    return {
+        "name": p.name,
+        "wire_format": p.wire_format,
+        "base_url": p.base_url,
+        "api_key_env": p.api_key_env,
+        "base_url_env": p.base_url_env,
+        "key_required": p.key_required,
+        "docs_url": p.docs_url,
+    }
+
+
+def model_to_data(m: Model) -> dict[str, Any]:
+    """The entry form of a model (what ``parse_model`` reads back): JSON-ready, exact prices."""
+    p, c = m.price, m.capabilities
+    return {
+        "upstream_id": m.upstream_id,
+        "name": m.name,
+        "family": m.family,
+        "description": m.description,
+        "modality": m.modality,
+        "input_modalities": list(m.input_modalities),
+        "output_modalities": list(m.output_modalities),
+        "context_window": m.context_window,
+        "max_output_tokens": m.max_output_tokens,
+        "price": {
+            "input": decimal_str(p.input),
+            "output": decimal_str(p.output),
+            "cached_input": decimal_str(p.cached_input),
+            "reasoning": decimal_str(p.reasoning),
+            "tiers": [
+                {
+                    "above_tokens": t.above_tokens,
+                    "input": decimal_str(t.input),
+                    "output": decimal_str(t.output),
+                    "cached_input": decimal_str(t.cached_input),
+                }
+                for t in p.tiers
+            ],
+        },
+        "capabilities": {
+            **{flag: getattr(c, flag) for flag in CAP_FLAGS},
+            "reasoning_efforts": list(c.reasoning_efforts),
+        },
+        "released": m.released,
+        "strengths": list(m.strengths),
+        "use_cases": list(m.use_cases),
+    }
+
+
+def decimal_str(value: Decimal | None) -> str | None:
+    """Plain notation without trailing zeros: ``Decimal('1.250')`` -> ``'1.25'``."""
+    if value is None:
+        return None
+    return format(value.normalize(), "f")
+
+
+# --- names derived from ids -------------------------------------------------------------------
+
+_WORDS = {
+    "ai": "AI",
+    "api": "API",
+    "claude": "Claude",
+    "deepseek": "DeepSeek",
+    "embed": "Embed",
+    "fp4": "FP4",
+    "fp8": "FP8",
+    "gemini": "Gemini",
+    "glm": "GLM",
+    "gpt": "GPT",
+    "hd": "HD",
+    "hf": "HF",
+    "it": "IT",
+    "minimax": "MiniMax",
+    "moe": "MoE",
+    "nvidia": "NVIDIA",
+    "oss": "OSS",
+    "pplx": "PPLX",
+    "qwq": "QwQ",
+    "tts": "TTS",
+    "vl": "VL",
+    "zai": "Z.ai",
+}
+_SIZE = re.compile(r"^(\d+x)?\d+(\.\d+)?[bmk]$|^a\d+(\.\d+)?b$", re.IGNORECASE)
+_DATE_SUFFIX = re.compile(r"[-_@](20\d\d)-?(\d\d)-?(\d\d)$")
+_MONTH_YEAR_SUFFIX = re.compile(r"-(\d\d)-(20\d\d)$")
+_SMALL_INT = re.compile(r"^\d{1,2}$")
+_SEPARATORS = re.compile(r"[-_\s:]+")
+
+
+def date_in_id(upstream_id: str) -> str | None:
+    """The ``YYYY-MM-DD`` a dated snapshot id carries (``gpt-4o-2024-08-06``), if any."""
+    m = _DATE_SUFFIX.search(upstream_id)
+    if not m:
+        return None
+    year, month, day = m.groups()
+    if not ("01" <= month <= "12" and "01" <= day <= "31"):
+        return None
+    return f"{year}-{month}-{day}"
+
+
+def _word(token: str) -> str:
+    low = token.lower()
+    if low in _WORDS:
+        return _WORDS[low]
+    if re.fullmatch(r"o\d+", low):  # OpenAI's o-series keep their lowercase names
+        return low
+    if _SIZE.match(token):
+        return token.upper().replace("X", "x")
+    if token.islower() and token[0].isalpha():
+        return token[0].upper() + token[1:]
+    return token
+
+
+def derive_name(upstream_id: str) -> str:
+    """A readable name from an upstream id: ``claude-opus-4-5`` -> ``Claude Opus 4.5``."""
+    base = upstream_id.rsplit("/", 1)[-1]
+    suffix = ""
+    if (date := date_in_id(base)) is not None:
+        base = _DATE_SUFFIX.sub("", base)
+        suffix = f" ({date})"
+    elif m := _MONTH_YEAR_SUFFIX.search(base):
+        base = base[: m.start()]
+        suffix = f" ({m.group(2)}-{m.group(1)})"
+    base = re.sub(r"(?<=\d)p(?=\d)", ".", base)  # Fireworks spells 3.1 as 3p1
+    tokens = [t for t in _SEPARATORS.split(base) if t]
+    # Anthropic-style versions: claude-opus-4-5 -> 4.5 (adjacent small integers).
+    joined: list[str] = []
+    for tok in tokens:
+        if joined and _SMALL_INT.match(tok) and re.fullmatch(r"\d{1,2}(\.\d{1,2})?", joined[-1]):
+            if "." not in joined[-1]:
+                joined[-1] = f"{joined[-1]}.{tok}"
+                continue
+        joined.append(tok)
+    words: list[str] = []
+    for tok in joined:
+        word = _word(tok)
+        if words and words[-1] == "GPT":
+            words[-1] = f"GPT-{word}"
+        else:
+            words.append(word)
+    return " ".join(words) + suffix if words else upstream_id
+
+
+def derive_family(name: str) -> str:
+    """The name up to its major version: ``Grok 4.3`` -> ``Grok 4``; ``GPT-4o Mini`` -> ``GPT-4o``.
+
+    Hand-kept families in overrides.toml win over this.
+    """
+    words = [w for w in name.split(" ") if not w.startswith("(")]
+    for i, word in enumerate(words):
+        if not any(c.isdigit() for c in word):
+            continue
+        if _SIZE.match(word):
+            return " ".join(words[:i]) or word
+        major = re.match(r"^(.*?\d+[a-zA-Z]?)(?:\.\d.*)?$", word)
+        head = major.group(1) if major else word
+        return " ".join([*words[:i], head])
+    return words[0] if words else name
+
+
+_MODALITY_WORDS = {
+    "text": "text",
+    "image": "image generation",
+    "embedding": "embedding",
+    "tts": "text-to-speech",
+    "stt": "speech-to-text",
+    "video": "video generation",
+}
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def describe(
+    *,
+    name: str,
+    provider_name: str,
+    modality: str,
+    input_modalities: tuple[str, ...],
+    output_modalities: tuple[str, ...],
+    context_window: int | None,
+    max_output_tokens: int | None,
+    capabilities: Capabilities,
+) -> str:
+    """A generic but true description, built only from the model's own data."""
+    kind = _MODALITY_WORDS.get(modality, modality)
+    article = "an" if kind[0] in "aeiou" else "a"
+    text = f"{name} is {article} {kind} model from {provider_name}"
+    if context_window:
+        text += f" with a {context_window:,}-token context window"
+        if max_output_tokens:
+            text += f" and up to {max_output_tokens:,} output tokens"
+    text += "."
+    text += f" Input: {_join(list(input_modalities))}; output: {_join(list(output_modalities))}."
+    caps = capabilities
+    features = [
+        label
+        for flag, label in (
+            (caps.tools, "tool calling"),
+            (caps.vision, "image input"),
+            (caps.structured_outputs, "structured outputs"),
+            (caps.prompt_caching, "prompt caching"),
+        )
+        if flag
+    ]
+    if caps.reasoning:
+        features.append(
+            "reasoning effort (" + ", ".join(caps.reasoning_efforts) + ")"
+            if caps.reasoning_efforts
+            else "reasoning"
+        )
+    if features:
+        text += f" Supports {_join(features)}."
+    return text
