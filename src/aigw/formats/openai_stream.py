@@ -1,0 +1,154 @@
+"""Forward an OpenAI-format SSE stream with a light tap (pure, no I/O).
+
+Same-format streams are a pass-through: whole runs of complete events are forwarded as the
+bytes that arrived, with only the ``model`` field rewritten by a byte substitution. Only an
+event that carries a ``usage`` object is decoded: the gateway reads usage there, adds the
+cost for clients who asked for usage, and hides the chunk from clients who did not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import orjson
+
+from aigw.core.usage import Usage
+from aigw.formats.openai_chat import usage_from_openai
+
+_EVENT_SPLIT = re.compile(rb"\r?\n\r?\n")
+_USAGE_MARKERS = (b'"usage":{', b'"usage": {')
+DONE = b"data: [DONE]"
+
+UsageExtras = Callable[[Usage], Mapping[str, Any]]
+
+
+def _boundary(buf: bytes) -> int:
+    """Index just past the last complete event in ``buf`` (0 when there is none)."""
+    lf = buf.rfind(b"\n\n")
+    crlf = buf.rfind(b"\r\n\r\n")
+    return max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
+
+
+def _model_patterns(upstream: str, gateway: str) -> list[tuple[bytes, bytes]]:
+    if upstream == gateway:
+        return []
+    up = orjson.dumps(upstream)
+    gw = orjson.dumps(gateway)
+    return [(b'"model":' + up, b'"model":' + gw), (b'"model": ' + up, b'"model": ' + gw)]
+
+
+class OpenAIStreamTap:
+    """Feed upstream bytes in, get the bytes to send to the client out."""
+
+    __slots__ = (
+        "_pending",
+        "_patterns",
+        "_gateway_model",
+        "_show_usage",
+        "_usage_extras",
+        "usage",
+        "done",
+        "events",
+        "error",
+    )
+
+    def __init__(
+        self,
+        *,
+        upstream_model: str,
+        gateway_model: str,
+        show_usage: bool,
+        usage_extras: UsageExtras | None = None,
+    ) -> None:
+        self._pending = b""
+        self._patterns = _model_patterns(upstream_model, gateway_model)
+        self._gateway_model = gateway_model
+        self._show_usage = show_usage
+        self._usage_extras = usage_extras
+        self.usage: Usage | None = None
+        self.done = False
+        self.events = 0
+        self.error: dict[str, Any] | None = None
+
+    def feed(self, chunk: bytes) -> bytes:
+        buf = self._pending + chunk if self._pending else chunk
+        cut = _boundary(buf)
+        if cut == 0:
+            self._pending = buf
+            return b""
+        ready, self._pending = buf[:cut], buf[cut:]
+        return self._process(ready)
+
+    def finish(self) -> bytes:
+        """Flush an unterminated last event at end of stream."""
+        rest, self._pending = self._pending, b""
+        if not rest.strip():
+            return b""
+        return self._process(rest + b"\n\n")
+
+    def _process(self, ready: bytes) -> bytes:
+        for old, new in self._patterns:
+            ready = ready.replace(old, new)
+        self.events += ready.count(b"data:")
+        if DONE in ready:
+            self.done = True
+        if b'"error"' in ready:
+            self._scan_errors(ready)
+        if any(marker in ready for marker in _USAGE_MARKERS):
+            return self._rewrite_usage_events(ready)
+        return ready
+
+    def _scan_errors(self, ready: bytes) -> None:
+        for event in _EVENT_SPLIT.split(ready):
+            payload = _data_of(event)
+            if payload is None or b'"error"' not in payload:
+                continue
+            try:
+                obj = orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(obj, dict) and isinstance(obj.get("error"), dict):
+                self.error = obj["error"]
+
+    def _rewrite_usage_events(self, ready: bytes) -> bytes:
+        out: list[bytes] = []
+        for event in _EVENT_SPLIT.split(ready):
+            if not event.strip():
+                continue
+            payload = _data_of(event)
+            if payload is None or not any(m in payload for m in _USAGE_MARKERS):
+                out.append(event + b"\n\n")
+                continue
+            try:
+                obj = orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                out.append(event + b"\n\n")
+                continue
+            usage = usage_from_openai(obj.get("usage"))
+            if usage is not None:
+                self.usage = usage
+            if self._show_usage:
+                if usage is not None and self._usage_extras is not None:
+                    obj["usage"].update(self._usage_extras(usage))
+            elif obj.get("choices"):
+                del obj["usage"]
+            else:
+                continue  # the usage-only chunk the client did not ask for
+            out.append(b"data: " + orjson.dumps(obj) + b"\n\n")
+        return b"".join(out)
+
+
+def _data_of(event: bytes) -> bytes | None:
+    """The data payload of one SSE event (multi-line data joined), or None."""
+    lines = [line for line in event.splitlines() if line.startswith(b"data:")]
+    if not lines:
+        return None
+    parts = [line[5:].lstrip(b" ") for line in lines]
+    return b"\n".join(parts)
+
+
+def error_event(body: Mapping[str, Any]) -> bytes:
+    """An error frame in OpenAI's stream framing (the SDKs raise on a ``data`` with ``error``)."""
+    return b"data: " + orjson.dumps(body) + b"\n\n"
