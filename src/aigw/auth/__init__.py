@@ -1,0 +1,1 @@
+"""Authentication: the API-key scheme (``keys``, pure) and the in-memory key cache (``cache``)."""

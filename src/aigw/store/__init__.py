@@ -1,0 +1,1 @@
+"""Persistence: tables (``tables``), migrations (Alembic), and one repository module per area."""

@@ -1,0 +1,1 @@
+"""Migration scripts, one linear chain: 0001, 0002, ..."""

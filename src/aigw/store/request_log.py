@@ -1,0 +1,278 @@
+"""The request log: one row per request, written in batches off the request path.
+
+``RequestLogWriter.record()`` only appends to an in-memory buffer; a background task writes
+batches. Each batch is ONE executemany of a single prepared ``INSERT ... ON CONFLICT DO
+NOTHING``: measured here, a 500-row ``INSERT ... VALUES (...), (...)`` statement costs ~100 ms
+of event-loop CPU to compile (it would stall every request), executemany ~3-4 ms.
+``ON CONFLICT DO NOTHING`` on the request id makes a retried batch idempotent, so a batch that
+failed half-way can simply be written again (the price: a reused request id is logged once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from aigw.store.db import Database
+from aigw.store.tables import ID, MODEL_MAX, NAME_MAX, TAG_MAX, request_log
+
+log = logging.getLogger("aigw.request_log")
+
+
+@dataclass(slots=True)
+class RequestLogEntry:
+    """One request_log row (field names and order are the table's columns)."""
+
+    id: str
+    created_at: int  # unix ms
+    account_id: str | None
+    key_id: str | None
+    tag: str | None
+    model: str | None
+    provider: str | None
+    status: int
+    error_type: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost_micro_cents: int = 0
+    latency_ms: float = 0.0
+    ttft_ms: float | None = None
+    streamed: bool = False
+    client_request_id: str | None = None
+
+
+_FIELDS = tuple(f.name for f in fields(RequestLogEntry))
+_COLUMNS = tuple(request_log.c[name] for name in _FIELDS)
+# Text columns are cut to their width so one odd value cannot fail a whole batch.
+_LIMITS = (
+    ("id", 128),
+    ("account_id", ID),
+    ("key_id", ID),
+    ("tag", TAG_MAX),
+    ("model", MODEL_MAX),
+    ("provider", NAME_MAX),
+    ("error_type", NAME_MAX),
+    ("client_request_id", 128),
+)
+
+
+def _row(entry: RequestLogEntry) -> dict[str, Any]:
+    row = {name: getattr(entry, name) for name in _FIELDS}
+    for name, limit in _LIMITS:
+        value = row[name]
+        if value is not None and len(value) > limit:
+            row[name] = value[:limit]
+    return row
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """Errors that mean "database unavailable or busy": keep the batch and retry later."""
+    if isinstance(exc, OperationalError | OSError | TimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+class RequestLogWriter:
+    """Buffers entries and writes them in batches; never delays a response.
+
+    On database errors the batch is kept and retried with exponential backoff. The buffer is
+    bounded (``max_buffer``); past that the oldest entries are dropped and the drops counted
+    in an error log line. A row the database rejects (bad data) is dropped on its own, so it
+    cannot block the rows behind it.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        flush_seconds: float = 0.2,
+        max_batch: int = 500,
+        *,
+        max_buffer: int = 100_000,
+        max_backoff: float = 30.0,
+        close_timeout: float = 10.0,
+    ) -> None:
+        self._db = db
+        self._flush_seconds = max(0.01, flush_seconds)
+        self._max_batch = max(1, max_batch)
+        self._max_buffer = max(self._max_batch, max_buffer)
+        self._max_backoff = max_backoff
+        self._close_timeout = close_timeout
+        self._buffer: deque[RequestLogEntry] = deque(maxlen=self._max_buffer)
+        self._inflight: list[RequestLogEntry] = []  # taken from the buffer, not yet written
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+        self._dropped = 0
+        self._reported_drops = 0
+        self._insert = db.insert(request_log).on_conflict_do_nothing(index_elements=["id"])
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer) + len(self._inflight)
+
+    @property
+    def dropped(self) -> int:
+        return self._dropped
+
+    def record(self, entry: RequestLogEntry) -> None:
+        """Queue one entry. Synchronous and O(1): it never touches the database."""
+        if self._closed:
+            self._dropped += 1
+            return
+        buffer = self._buffer
+        if len(buffer) == self._max_buffer:
+            self._dropped += 1  # the deque's maxlen drops the oldest entry
+        buffer.append(entry)
+        if len(buffer) >= self._max_batch and not self._wake.is_set():
+            self._wake.set()
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="aigw-request-log-writer")
+
+    async def flush(self) -> None:
+        """Write everything buffered now. Raises on a database failure (entries are kept)."""
+        async with self._lock:
+            try:
+                while self._inflight or self._buffer:
+                    if not self._inflight:
+                        n = min(len(self._buffer), self._max_batch)
+                        self._inflight = [self._buffer.popleft() for _ in range(n)]
+                    await self._write([_row(e) for e in self._inflight])
+                    self._inflight = []
+            finally:
+                self._report_drops()
+
+    async def close(self) -> None:
+        """Stop the background task and write everything left (retrying up to
+        ``close_timeout`` seconds while the database is unavailable)."""
+        if self._task is not None:
+            async with self._lock:  # never cancel the task in the middle of a write
+                self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        try:
+            await asyncio.wait_for(self._flush_retrying(), self._close_timeout)
+        except TimeoutError:
+            log.error(
+                "request log: database unavailable at shutdown, %d records lost", self.pending
+            )
+        finally:
+            self._closed = True
+
+    async def _flush_retrying(self) -> None:
+        delay = self._flush_seconds
+        while True:
+            try:
+                await self.flush()
+                return
+            except Exception as exc:
+                log.warning("request log: flush at shutdown failed (%s), retrying", exc)
+                await asyncio.sleep(delay)
+                delay = min(self._max_backoff, delay * 2)
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            if failures:
+                # Back off; a full buffer must not cut the pause short while the DB is down.
+                base = max(self._flush_seconds, 0.05)
+                await asyncio.sleep(min(self._max_backoff, base * 2 ** min(failures, 20)))
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._flush_seconds)
+            self._wake.clear()
+            try:
+                await self.flush()
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                log.warning(
+                    "request log: write failed (%s); %d records kept, retry %d",
+                    exc,
+                    self.pending,
+                    failures,
+                )
+
+    async def _insert_rows(self, rows: list[dict[str, Any]]) -> None:
+        async with self._db.engine.begin() as conn:
+            await conn.execute(self._insert, rows)
+
+    async def _write(self, rows: list[dict[str, Any]]) -> None:
+        try:
+            await self._insert_rows(rows)
+        except Exception as exc:
+            if _is_transient(exc):
+                raise
+            await self._write_one_by_one(rows)
+
+    async def _write_one_by_one(self, rows: list[dict[str, Any]]) -> None:
+        """Isolate rows the database rejects; re-raises when the database itself fails.
+
+        Drivers do not classify bad data reliably (asyncpg's invalid-input error arrives as a
+        generic DBAPIError), so a row is only blamed when the database answers a probe and
+        the row then fails again; otherwise the whole batch is kept for a later retry.
+        """
+        for row in rows:
+            try:
+                await self._insert_rows([row])
+                continue
+            except Exception as exc:
+                if _is_transient(exc) or not await self._db_is_up():
+                    raise
+            try:
+                await self._insert_rows([row])  # the database may have just recovered
+                continue
+            except Exception as exc:
+                if _is_transient(exc):
+                    raise
+                log.error(
+                    "request log: dropped record %s rejected by the database: %s", row["id"], exc
+                )
+
+    async def _db_is_up(self) -> bool:
+        """Can we read the table? Tells a bad row from a database that is not usable."""
+        try:
+            async with self._db.engine.connect() as conn:
+                await conn.execute(select(request_log.c.id).limit(1))
+        except Exception:
+            return False
+        return True
+
+    def _report_drops(self) -> None:
+        if self._dropped > self._reported_drops:
+            log.error(
+                "request log: buffer full, %d records dropped (%d in total)",
+                self._dropped - self._reported_drops,
+                self._dropped,
+            )
+            self._reported_drops = self._dropped
+
+
+async def recent(
+    db: Database, limit: int = 100, account_id: str | None = None
+) -> list[RequestLogEntry]:
+    """Newest entries first."""
+    query = select(*_COLUMNS).order_by(request_log.c.created_at.desc(), request_log.c.id.desc())
+    if account_id is not None:
+        query = query.where(request_log.c.account_id == account_id)
+    async with db.engine.connect() as conn:
+        rows = (await conn.execute(query.limit(limit))).all()
+    return [RequestLogEntry(*row) for row in rows]
+
+
+async def get(db: Database, request_id: str) -> RequestLogEntry | None:
+    async with db.engine.connect() as conn:
+        row = (await conn.execute(select(*_COLUMNS).where(request_log.c.id == request_id))).first()
+    return RequestLogEntry(*row) if row is not None else None
