@@ -15,7 +15,8 @@ API error ``type`` in exactly one place. Anything else that escapes a handler be
     ├── PayloadTooLarge               413 request_too_large
     ├── RateLimited                   429 rate_limit_error        (Retry-After)
     ├── ServerError                   500 server_error
-    │   └── UpstreamError             500 server_error            (upstream failed after retries)
+    │   ├── UpstreamError             500 server_error            (upstream failed after retries)
+    │   └── UpstreamQuotaExhausted    500 server_error            (never retried)
     ├── ServiceUnavailable            503 service_unavailable
     │   ├── UpstreamSaturated         503 service_unavailable     (429 / 503 / 529 after retries)
     │   └── ProviderNotConfigured     503 provider_not_configured (names the variable to set)
@@ -37,6 +38,8 @@ class GatewayError(Exception):
 
     status: ClassVar[int] = 500
     type: ClassVar[str] = "server_error"
+    # Whether trying the same upstream call again may succeed (drives gateway retries).
+    retryable: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -121,6 +124,12 @@ class ServerError(GatewayError):
 class UpstreamError(ServerError):
     """The upstream failed (5xx, bad response, connection error) and retries did not help."""
 
+    retryable = True
+
+
+class UpstreamQuotaExhausted(ServerError):
+    """The gateway's account at the upstream has no quota left: retrying cannot help."""
+
 
 class ServiceUnavailable(GatewayError):
     status = 503
@@ -130,6 +139,8 @@ class ServiceUnavailable(GatewayError):
 class UpstreamSaturated(ServiceUnavailable):
     """The upstream answered 429 / 503 / 529 and retries did not help."""
 
+    retryable = True
+
 
 class ProviderNotConfigured(ServiceUnavailable):
     type = "provider_not_configured"
@@ -138,6 +149,7 @@ class ProviderNotConfigured(ServiceUnavailable):
 class GatewayTimeout(GatewayError):
     status = 504
     type = "timeout_error"
+    retryable = True
 
 
 def from_upstream_status(

@@ -15,6 +15,7 @@ from aigw.errors import (
     ModelNotFound,
     ServerError,
     UpstreamError,
+    UpstreamQuotaExhausted,
     UpstreamSaturated,
 )
 from aigw.providers.base import Endpoint
@@ -68,7 +69,7 @@ class OpenAICompatibleAdapter:
         kind, code, param = _error_fields(body)
         who = f"Upstream provider '{endpoint.provider_id}'"
         if status == 429 and code == "insufficient_quota":
-            return UpstreamError(f"{who} has no quota left for the gateway's account.")
+            return UpstreamQuotaExhausted(f"{who} has no quota left for the gateway's account.")
         if status in (429, 503, 529):
             return UpstreamSaturated(
                 f"{who} is saturated (HTTP {status}); retry later.",

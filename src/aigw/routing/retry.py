@@ -1,7 +1,8 @@
 """Send one upstream request, retrying before the first byte on transient failures.
 
-Retried: connection errors, 5xx and 429 / 529 (waiting for a short upstream Retry-After).
-Not retried: any other 4xx. Routing across providers builds on this.
+Retried: whatever the adapter maps to a ``retryable`` error (connection errors, 5xx, 429 /
+529, timeouts), waiting for a short upstream Retry-After. Not retried: other 4xx and quota
+exhaustion. Routing across providers builds on this.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from aigw.errors import GatewayError, GatewayTimeout, UpstreamError
 from aigw.providers.openai_compatible import retry_after_seconds
 from aigw.providers.registry import Upstream
 
-RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504, 529})
 MAX_RETRY_AFTER_WAIT = 2.0  # seconds; a longer upstream Retry-After is passed to the client
 
 
@@ -60,7 +60,7 @@ async def send(
             last_error = upstream.adapter.map_error(
                 upstream.endpoint, response.status, error_body, response.headers
             )
-            if response.status not in RETRYABLE_STATUS:
+            if not last_error.retryable:
                 raise last_error
             wait = float(retry_after_seconds(response.headers) or 0)
             if wait > MAX_RETRY_AFTER_WAIT:

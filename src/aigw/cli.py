@@ -1,0 +1,207 @@
+"""The ``aigw`` command: a thin layer over the server, the store and the simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+from collections.abc import Awaitable
+from dataclasses import asdict
+from typing import Any, TypeVar
+
+import click
+import orjson
+
+from aigw import __version__
+from aigw.config import Settings, load_settings
+from aigw.errors import ConfigError, GatewayError
+
+T = TypeVar("T")
+
+
+def _settings(ctx: click.Context, **overrides: Any) -> Settings:
+    obj = ctx.find_root().obj or {}
+    merged = {"database_url": obj.get("db"), **overrides}
+    return load_settings(obj.get("config"), overrides=merged)
+
+
+def _run(coro: Awaitable[T]) -> T:
+    try:
+        return asyncio.run(coro)  # type: ignore[arg-type]
+    except (GatewayError, ConfigError) as err:
+        raise click.ClickException(str(err)) from None
+
+
+def _aigw_command() -> str:
+    """How the user can call this command again (the venv's script when not on PATH)."""
+    if shutil.which("aigw") == os.path.abspath(sys.argv[0]):
+        return "aigw"
+    return os.path.relpath(sys.argv[0]) if sys.argv and sys.argv[0].endswith("aigw") else "aigw"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="aigw")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    envvar="AIGW_CONFIG",
+    help="TOML config file ([gateway], [providers.<id>], [models.<id>]). Env: AIGW_CONFIG.",
+)
+@click.option(
+    "--db",
+    envvar="AIGW_DATABASE_URL",
+    help="Database URL: sqlite:///PATH (default sqlite:///aigw.db) or "
+    "postgresql://USER@HOST/DB. Env: AIGW_DATABASE_URL.",
+)
+@click.pass_context
+def main(ctx: click.Context, config: str | None, db: str | None) -> None:
+    """aigw: a self-hosted AI gateway, one OpenAI-compatible API for every model provider."""
+    ctx.obj = {"config": config, "db": db}
+
+
+@main.command()
+@click.option("--host", envvar="AIGW_HOST", help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, envvar="AIGW_PORT", help="Port to listen on (default 8080).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Config file.")
+@click.option("--db", "db_url", help="Database URL (as the group option --db).")
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    config_file: str | None,
+    db_url: str | None,
+) -> None:
+    """Start the gateway (SQLite by default; nothing else to install)."""
+    from aigw.server.run import serve as run_server
+
+    if config_file:
+        ctx.find_root().obj["config"] = config_file
+    settings = _settings(ctx, host=host, port=port, **({"database_url": db_url} if db_url else {}))
+    run_server(settings, command=_aigw_command())
+
+
+@main.group()
+def accounts() -> None:
+    """Create and list accounts (they own API keys)."""
+
+
+@accounts.command("create")
+@click.argument("name")
+@click.pass_context
+def accounts_create(ctx: click.Context, name: str) -> None:
+    """Create account NAME."""
+    from aigw.store import accounts as store
+
+    async def go() -> Any:
+        async with _database(ctx) as db:
+            return await store.create_account(db, name)
+
+    account = _run(go())
+    click.echo(f"created account {account.name} ({account.id})")
+
+
+@accounts.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def accounts_list(ctx: click.Context, as_json: bool) -> None:
+    """List accounts."""
+    from aigw.store import accounts as store
+
+    async def go() -> Any:
+        async with _database(ctx) as db:
+            return await store.list_accounts(db)
+
+    found = _run(go())
+    if as_json:
+        click.echo(orjson.dumps([asdict(a) for a in found]).decode())
+        return
+    for a in found:
+        click.echo(f"{a.id}  {a.name}")
+
+
+@main.group()
+def keys() -> None:
+    """Create, list and revoke API keys."""
+
+
+@keys.command("create")
+@click.option("--account", required=True, help="Account name or id that owns the key.")
+@click.option("--name", default=None, help="A label for the key.")
+@click.pass_context
+def keys_create(ctx: click.Context, account: str, name: str | None) -> None:
+    """Create a key and print it (it is shown only this once)."""
+    from aigw.store import keys as store
+
+    async def go() -> Any:
+        async with _database(ctx) as db:
+            return await store.create_key(db, account, name)
+
+    record, plaintext = _run(go())
+    click.echo(plaintext)
+    click.echo(
+        f"key id {record.id} for account {account}; store it now, it is not shown again", err=True
+    )
+
+
+@keys.command("list")
+@click.option("--account", default=None, help="Only this account's keys.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def keys_list(ctx: click.Context, account: str | None, as_json: bool) -> None:
+    """List keys (prefix and last four characters only)."""
+    from aigw.store import keys as store
+
+    async def go() -> Any:
+        async with _database(ctx) as db:
+            return await store.list_keys(db, account)
+
+    found = _run(go())
+    if as_json:
+        click.echo(orjson.dumps([asdict(k) for k in found]).decode())
+        return
+    for k in found:
+        state = "revoked" if k.revoked_at else "active"
+        click.echo(f"{k.id}  {k.prefix}...{k.last4}  {k.account_id}  {state}  {k.name or ''}")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@click.pass_context
+def keys_revoke(ctx: click.Context, key_id: str) -> None:
+    """Revoke KEY_ID; running gateways stop accepting it within seconds."""
+    from aigw.store import keys as store
+
+    async def go() -> Any:
+        async with _database(ctx) as db:
+            return await store.revoke_key(db, key_id)
+
+    record = _run(go())
+    click.echo(f"revoked {record.id}")
+
+
+class _database:
+    """``async with _database(ctx) as db``: a migrated database for one CLI command."""
+
+    def __init__(self, ctx: click.Context) -> None:
+        self._settings = _settings(ctx)
+
+    async def __aenter__(self) -> Any:
+        from aigw.store.db import Database
+
+        self._db = Database.from_url(self._settings.database_url)
+        await self._db.migrate()
+        return self._db
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._db.close()
+
+
+def _register_simulator() -> None:
+    from aigw.simulator.command import simulate
+
+    main.add_command(simulate)
+
+
+_register_simulator()

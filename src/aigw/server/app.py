@@ -1,0 +1,72 @@
+"""Application factory and lifecycle: what starts, in which order, and what stops."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+
+import orjson
+from aiohttp import web
+
+from aigw.auth.cache import KeyCache
+from aigw.catalog.loader import load_catalog
+from aigw.config import Settings
+from aigw.providers.registry import ProviderRegistry, load_adapters
+from aigw.server import appkeys
+from aigw.server.middleware import gateway_middleware
+from aigw.server.routes import admin, chat, models
+from aigw.store.db import Database
+from aigw.store.meta import ensure_admin_key
+from aigw.store.request_log import RequestLogWriter
+
+log = logging.getLogger("aigw")
+
+# Set by the CLI so it can print a freshly generated admin key once.
+GENERATED_ADMIN_KEY: web.AppKey[list[str]] = web.AppKey("generated_admin_key", list)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.Response(body=orjson.dumps({"status": "ok"}), content_type="application/json")
+
+
+def create_app(settings: Settings, *, environ: Mapping[str, str] | None = None) -> web.Application:
+    """Build the app; I/O (database, migrations, caches) happens in its startup context."""
+    app = web.Application(
+        middlewares=[gateway_middleware],
+        client_max_size=settings.max_body_bytes,
+        handler_args={"max_field_size": 16384},
+    )
+    catalog = load_catalog(settings.catalog_file)
+    app[appkeys.SETTINGS] = settings
+    app[appkeys.CATALOG] = catalog
+    app[appkeys.PROVIDERS] = ProviderRegistry(catalog, settings, load_adapters(), environ)
+    app[GENERATED_ADMIN_KEY] = []
+    app.cleanup_ctx.append(_lifecycle)
+    app.router.add_get("/healthz", healthz)
+    chat.setup_routes(app)
+    models.setup_routes(app)
+    admin.setup_routes(app)
+    return app
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    settings = app[appkeys.SETTINGS]
+    db = Database.from_url(settings.database_url)
+    await db.migrate()
+    generated = await ensure_admin_key(db, settings.admin_key)
+    if generated:
+        app[GENERATED_ADMIN_KEY].append(generated)
+    keys = KeyCache(db, refresh_seconds=settings.key_refresh_seconds)
+    await keys.start()
+    writer = RequestLogWriter(db, flush_seconds=settings.log_flush_seconds)
+    await writer.start()
+    app[appkeys.DATABASE] = db
+    app[appkeys.KEYS] = keys
+    app[appkeys.REQUEST_LOG] = writer
+    try:
+        yield
+    finally:
+        await app[appkeys.PROVIDERS].close()
+        await writer.close()
+        await keys.stop()
+        await db.close()

@@ -1,0 +1,23 @@
+"""Typed keys for what the aiohttp application holds (one place, so handlers agree)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from aigw.config import Settings
+
+if TYPE_CHECKING:
+    from aigw.auth.cache import KeyCache
+    from aigw.catalog.loader import Catalog
+    from aigw.providers.registry import ProviderRegistry
+    from aigw.store.db import Database
+    from aigw.store.request_log import RequestLogWriter
+
+SETTINGS = web.AppKey("settings", Settings)
+CATALOG: web.AppKey[Catalog] = web.AppKey("catalog")
+DATABASE: web.AppKey[Database] = web.AppKey("database")
+KEYS: web.AppKey[KeyCache] = web.AppKey("keys")
+REQUEST_LOG: web.AppKey[RequestLogWriter] = web.AppKey("request_log")
+PROVIDERS: web.AppKey[ProviderRegistry] = web.AppKey("providers")

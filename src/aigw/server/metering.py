@@ -1,0 +1,96 @@
+"""What one request cost and how it went: the request-log record built along the hot path."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aigw.billing.pricing import cost_micro_cents, micro_cents_to_cents_str, micro_cents_to_usd
+from aigw.core.usage import Usage
+from aigw.errors import GatewayError
+from aigw.store.request_log import RequestLogEntry
+
+if TYPE_CHECKING:
+    from aigw.auth.cache import KeyInfo
+    from aigw.catalog.models import Model
+    from aigw.store.request_log import RequestLogWriter
+
+MAX_TAG = 64
+CLIENT_CLOSED = 499  # nginx's convention for "client went away before the answer"
+
+
+@dataclass(slots=True)
+class Meter:
+    """Collects the facts of one request and writes its log record exactly once."""
+
+    request_id: str
+    client_request_id: str | None = None
+    started: float = field(default_factory=time.perf_counter)
+    wall_started: float = field(default_factory=time.time)
+    key: KeyInfo | None = None
+    tag: str | None = None
+    model: Model | None = None
+    model_name: str | None = None
+    streamed: bool = False
+    status: int = 200
+    error_type: str | None = None
+    usage: Usage | None = None
+    cost: int = 0
+    first_byte: float | None = None
+    written: bool = False
+
+    def price(self, usage: Usage | None) -> int:
+        self.usage = usage
+        self.cost = cost_micro_cents(self.model.price, usage) if self.model and usage else 0
+        return self.cost
+
+    def cost_fields(self) -> dict[str, Any]:
+        return {"cost": micro_cents_to_usd(self.cost)}
+
+    def cost_headers(self) -> dict[str, str]:
+        headers = {"X-Cost-Cents": micro_cents_to_cents_str(self.cost)}
+        if self.usage is not None and self.usage.cached_tokens:
+            headers["X-Cached-Input-Units"] = str(self.usage.cached_tokens)
+        return headers
+
+    def mark_first_byte(self) -> None:
+        if self.first_byte is None:
+            self.first_byte = time.perf_counter()
+
+    def fail(self, err: GatewayError) -> None:
+        self.status = err.status
+        self.error_type = err.type
+
+    def write(self, log: RequestLogWriter) -> None:
+        if self.written:
+            return
+        self.written = True
+        usage = self.usage or Usage()
+        now = time.perf_counter()
+        log.record(
+            RequestLogEntry(
+                id=self.request_id,
+                created_at=int(self.wall_started * 1000),
+                account_id=self.key.account_id if self.key else None,
+                key_id=self.key.key_id if self.key else None,
+                tag=self.tag,
+                model=self.model.id if self.model else self.model_name,
+                provider=self.model.provider if self.model else None,
+                status=self.status,
+                error_type=self.error_type,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                cached_tokens=usage.cached_tokens,
+                reasoning_tokens=usage.reasoning_tokens,
+                cost_micro_cents=self.cost,
+                latency_ms=round((now - self.started) * 1000, 3),
+                ttft_ms=(
+                    round((self.first_byte - self.started) * 1000, 3)
+                    if self.first_byte is not None
+                    else None
+                ),
+                streamed=self.streamed,
+                client_request_id=self.client_request_id,
+            )
+        )

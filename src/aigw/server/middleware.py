@@ -1,0 +1,89 @@
+"""The one middleware: request id on every response, and errors rendered in the API's shape.
+
+Kept to a single layer because every middleware costs time on the hot path.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+
+import orjson
+from aiohttp import web
+
+from aigw.errors import GatewayError, InvalidRequest, NotFound, PayloadTooLarge, ServerError
+
+log = logging.getLogger("aigw.server")
+
+REQUEST_ID = "X-Request-Id"
+_RID_KEY = web.RequestKey("request_id", str)
+_MAX_REQUEST_ID = 128
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def new_request_id() -> str:
+    return "req_" + secrets.token_hex(12)
+
+
+def client_request_id(request: web.Request) -> str | None:
+    """The client's own X-Request-Id, when it sent a sane one."""
+    sent = request.headers.get(REQUEST_ID)
+    return sent if sent and len(sent) <= _MAX_REQUEST_ID and sent.isprintable() else None
+
+
+def gateway_request_id(request: web.Request) -> str:
+    """The gateway's id for this request (unique; the request log's key), memoised."""
+    rid = request.get(_RID_KEY)
+    if rid is None:
+        rid = new_request_id()
+        request[_RID_KEY] = rid
+    return rid
+
+
+def request_id_of(request: web.Request) -> str:
+    """The X-Request-Id to answer with: the client's when it sent one, else the gateway's."""
+    return client_request_id(request) or gateway_request_id(request)
+
+
+def error_response(err: GatewayError, request_id: str) -> web.Response:
+    headers = err.headers()
+    headers[REQUEST_ID] = request_id
+    return web.Response(
+        body=orjson.dumps(err.body()),
+        status=err.status,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def _from_http_exception(exc: web.HTTPException) -> GatewayError:
+    if isinstance(exc, web.HTTPNotFound):
+        return NotFound("Unknown endpoint.")
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        return InvalidRequest(f"Method {exc.method} is not allowed here.")
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        return PayloadTooLarge("Request body is too large.")
+    if exc.status < 500:
+        return InvalidRequest(exc.reason)
+    return ServerError("Internal error.")
+
+
+@web.middleware
+async def gateway_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    rid = request_id_of(request)
+    try:
+        response = await handler(request)
+    except GatewayError as err:
+        return error_response(err, rid)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return error_response(_from_http_exception(exc), rid)
+    except Exception:
+        log.exception("unhandled error in %s %s (request %s)", request.method, request.path, rid)
+        return error_response(ServerError("Internal error."), rid)
+    if not response.prepared:
+        response.headers[REQUEST_ID] = rid
+    return response

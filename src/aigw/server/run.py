@@ -1,0 +1,90 @@
+"""Run the gateway in this process: event loop, listening socket, banner, clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Mapping
+
+from aiohttp import web
+
+from aigw import __version__
+from aigw.config import Settings
+from aigw.server.app import GENERATED_ADMIN_KEY, create_app
+
+log = logging.getLogger("aigw")
+
+
+def _install_uvloop() -> None:
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+async def start(
+    settings: Settings, *, environ: Mapping[str, str] | None = None
+) -> tuple[web.AppRunner, str]:
+    """Start serving; returns the runner (call ``cleanup()``) and the base URL."""
+    app = create_app(settings, environ=environ)
+    runner = web.AppRunner(
+        app,
+        handler_cancellation=True,  # a client that disconnects cancels its upstream call
+        access_log=logging.getLogger("aigw.access") if settings.access_log else None,
+        shutdown_timeout=10.0,
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
+    await site.start()
+    port = runner.addresses[0][1] if settings.port == 0 else settings.port
+    return runner, f"http://{settings.host}:{port}"
+
+
+def banner(settings: Settings, url: str, admin_key: str | None, command: str) -> str:
+    lines = [
+        f"aigw {__version__} listening on {url} (OpenAI-compatible base URL: {url}/v1)",
+        f"database: {settings.database_url.split('@')[-1]}",
+    ]
+    if admin_key:
+        lines += [
+            "",
+            f"Admin key (shown once; set AIGW_ADMIN_KEY to choose your own): {admin_key}",
+        ]
+    lines += [
+        "",
+        "Get an API key:",
+        f"  {command} accounts create demo",
+        f"  {command} keys create --account demo",
+        "Then: curl "
+        f"{url}/v1/chat/completions -H 'Authorization: Bearer sk-aig-...' "
+        "-H 'Content-Type: application/json' "
+        '-d \'{"model":"xai/grok-4.3","messages":[{"role":"user","content":"hi"}]}\'',
+    ]
+    return "\n".join(lines)
+
+
+async def _main(settings: Settings, command: str) -> None:
+    runner, url = await start(settings)
+    generated = runner.app[GENERATED_ADMIN_KEY] if runner.app is not None else []
+    print(banner(settings, url, generated[0] if generated else None, command), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        print("aigw: shutting down", file=sys.stderr, flush=True)
+        await runner.cleanup()
+
+
+def serve(settings: Settings, *, command: str = "aigw") -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    _install_uvloop()
+    asyncio.run(_main(settings, command))
