@@ -141,3 +141,10 @@ def test_content_mentioning_model_or_usage_is_not_rewritten() -> None:
     got = orjson.loads(tap.feed(data)[6:])
     assert got["model"] == "gw"
     assert got["choices"][0]["delta"]["content"] == 'say "model":"up" and "usage":{"x":1}'
+
+
+def test_dated_snapshot_model_names_are_rewritten_too() -> None:
+    data = fixture("openai/chat_stream_tool_calls.sse").read_bytes()
+    tap = OpenAIStreamTap(upstream_model="gpt-4o-mini", gateway_model="gw/m", show_usage=True)
+    got = _payloads(_run(data, tap, 2))
+    assert all(p["model"] == "gw/m" for p in got if isinstance(p, dict))

@@ -45,6 +45,7 @@ class OpenAIStreamTap:
     __slots__ = (
         "_pending",
         "_patterns",
+        "_upstream_model",
         "_gateway_model",
         "_show_usage",
         "_usage_extras",
@@ -63,7 +64,10 @@ class OpenAIStreamTap:
         usage_extras: UsageExtras | None = None,
     ) -> None:
         self._pending = b""
-        self._patterns = _model_patterns(upstream_model, gateway_model)
+        # Providers answer with their own name for the model (often a dated snapshot such as
+        # gpt-4o-mini-2024-07-18), learnt from the first event; until then, the requested one.
+        self._patterns: list[tuple[bytes, bytes]] | None = None
+        self._upstream_model = upstream_model
         self._gateway_model = gateway_model
         self._show_usage = show_usage
         self._usage_extras = usage_extras
@@ -89,6 +93,10 @@ class OpenAIStreamTap:
         return self._process(rest + b"\n\n")
 
     def _process(self, ready: bytes) -> bytes:
+        if self._patterns is None:
+            self._patterns = _model_patterns(
+                _first_model(ready) or self._upstream_model, self._gateway_model
+            )
         for old, new in self._patterns:
             ready = ready.replace(old, new)
         self.events += ready.count(b"data:")
@@ -138,6 +146,21 @@ class OpenAIStreamTap:
                 continue  # the usage-only chunk the client did not ask for
             out.append(b"data: " + orjson.dumps(obj) + b"\n\n")
         return b"".join(out)
+
+
+def _first_model(ready: bytes) -> str | None:
+    """The ``model`` of the first JSON event in ``ready`` (decoded once per stream)."""
+    for event in _EVENT_SPLIT.split(ready, maxsplit=1)[:1]:
+        payload = _data_of(event)
+        if payload is None:
+            return None
+        try:
+            obj = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return None
+        model = obj.get("model") if isinstance(obj, dict) else None
+        return model if isinstance(model, str) else None
+    return None
 
 
 def _data_of(event: bytes) -> bytes | None:
