@@ -170,7 +170,8 @@ def load_settings(
             values[key] = _coerce(key, raw, fields[key].type)
         if "providers" in data:
             values["providers"] = _coerce("providers", data["providers"], fields["providers"].type)
-        if "catalog" in data or "models" in data:
+        if any(name in data for name in ("catalog", "models", "providers")):
+            # The same file also adds or overrides catalog providers and models.
             values.setdefault("catalog_file", str(path))
     for name, f in fields.items():
         if name == "providers":

@@ -1,0 +1,84 @@
+"""Settings layers, the config file, and secrets that never print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aigw.config import Secret, Settings, load_settings
+from aigw.errors import ConfigError
+
+
+def test_defaults_are_the_embedded_setup() -> None:
+    settings = load_settings(environ={})
+    assert settings.database_url == "sqlite:///aigw.db"
+    assert (settings.host, settings.port) == ("127.0.0.1", 8080)
+    assert settings.admin_key is None
+
+
+def test_layers_file_then_env_then_flags(tmp_path: Path) -> None:
+    conf = tmp_path / "aigw.toml"
+    conf.write_text('[gateway]\nport = 9000\nhost = "0.0.0.0"\nmax_body_bytes = 1000\n')
+    settings = load_settings(conf, environ={"AIGW_PORT": "9100"}, overrides={"host": "::1"})
+    assert settings.port == 9100 and settings.host == "::1" and settings.max_body_bytes == 1000
+
+
+def test_every_setting_has_an_environment_variable() -> None:
+    import dataclasses
+
+    environ = {
+        "AIGW_HOST": "10.0.0.1",
+        "AIGW_PORT": "1",
+        "AIGW_DATABASE_URL": "postgresql://x@y/z",
+        "AIGW_ADMIN_KEY": "sk-aig-admin-zzz",
+        "AIGW_MAX_BODY_BYTES": "5",
+        "AIGW_KEY_REFRESH_SECONDS": "0.5",
+        "AIGW_UPSTREAM_CONNECT_TIMEOUT": "1.5",
+        "AIGW_UPSTREAM_TOTAL_TIMEOUT": "2.5",
+        "AIGW_UPSTREAM_MAX_ATTEMPTS": "3",
+        "AIGW_LOG_FLUSH_SECONDS": "0.1",
+        "AIGW_LOG_LEVEL": "DEBUG",
+        "AIGW_ACCESS_LOG": "true",
+        "AIGW_CATALOG_FILE": "/etc/aigw/models.toml",
+    }
+    settings = load_settings(environ=environ)
+    names = {f.name for f in dataclasses.fields(Settings)} - {"providers"}
+    assert {f"AIGW_{n.upper()}" for n in names} == set(environ)
+    assert settings.admin_key == Secret("sk-aig-admin-zzz")
+    assert settings.upstream_max_attempts == 3 and settings.access_log is True
+
+
+def test_secrets_never_print(tmp_path: Path) -> None:
+    conf = tmp_path / "aigw.toml"
+    conf.write_text('[providers.xai]\napi_key = "xai-very-secret-1234"\n')
+    settings = load_settings(conf, environ={"AIGW_ADMIN_KEY": "sk-aig-admin-hush"})
+    text = repr(settings) + str(settings.admin_key)
+    assert "hush" not in text and "very-secret" not in text
+    assert settings.catalog_file == str(conf)
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("[gateway]\nport = 'abc'\n", "port"),
+        ("[gateway]\nnot_a_setting = 1\n", "not_a_setting"),
+        ("[gateway\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_is_refused_clearly(tmp_path: Path, content: str, needle: str) -> None:
+    conf = tmp_path / "aigw.toml"
+    conf.write_text(content)
+    with pytest.raises(ConfigError) as info:
+        load_settings(conf, environ={})
+    assert needle in str(info.value)
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "nope.toml", environ={})
+
+
+def test_bad_env_value_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match="max_body_bytes"):
+        load_settings(environ={"AIGW_MAX_BODY_BYTES": "lots"})
