@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -41,12 +42,18 @@ def test_every_setting_has_an_environment_variable() -> None:
         "AIGW_LOG_LEVEL": "DEBUG",
         "AIGW_ACCESS_LOG": "true",
         "AIGW_CATALOG_FILE": "/etc/aigw/models.toml",
+        "AIGW_BILLING_ENABLED": "false",
+        "AIGW_PLATFORM_FEE_PERCENT": "2.5",
+        "AIGW_PLATFORM_FEE_MODE": "per_call",
+        "AIGW_BYOK_FEE_PER_1M": "0.10",
+        "AIGW_RESERVE_OUTPUT_TOKENS": "1000",
     }
     settings = load_settings(environ=environ)
     names = {f.name for f in dataclasses.fields(Settings)} - {"providers"}
     assert {f"AIGW_{n.upper()}" for n in names} == set(environ)
     assert settings.admin_key == Secret("sk-aig-admin-zzz")
     assert settings.upstream_max_attempts == 3 and settings.access_log is True
+    assert settings.platform_fee_percent == Decimal("2.5") and settings.billing_enabled is False
 
 
 def test_secrets_never_print(tmp_path: Path) -> None:
@@ -64,6 +71,8 @@ def test_secrets_never_print(tmp_path: Path) -> None:
         ("[gateway]\nport = 'abc'\n", "port"),
         ("[gateway]\nnot_a_setting = 1\n", "not_a_setting"),
         ("[gateway\n", "not valid TOML"),
+        ("[gateway]\nplatform_fee_mode = 'sometimes'\n", "platform_fee_mode"),
+        ("[gateway]\nplatform_fee_percent = -1\n", "platform_fee_percent"),
     ],
 )
 def test_bad_config_is_refused_clearly(tmp_path: Path, content: str, needle: str) -> None:

@@ -181,6 +181,62 @@ def keys_revoke(ctx: click.Context, key_id: str) -> None:
     click.echo(f"revoked {record.id}")
 
 
+@main.command()
+@click.argument("account")
+@click.argument("amount")
+@click.option("--note", default=None, help="Why (kept in the ledger).")
+@click.pass_context
+def topup(ctx: click.Context, account: str, amount: str, note: str | None) -> None:
+    """Add AMOUNT USD of credits to ACCOUNT (the platform fee is recorded on top)."""
+    from aigw.billing import ledger
+
+    settings = _settings(ctx)
+
+    async def go() -> Any:
+        micro = ledger.usd_to_micro_cents(amount)
+        async with _database(ctx) as db:
+            return micro, await ledger.top_up(
+                db,
+                account,
+                micro,
+                fee_percent=settings.platform_fee_percent,
+                fee_mode=settings.platform_fee_mode,
+                note=note,
+            )
+
+    micro, (state, fee) = _run(go())
+    click.echo(
+        f"credited ${micro / 1e8:,.2f} to {account} (paid ${(micro + fee) / 1e8:,.2f}, "
+        f"fee ${fee / 1e8:,.2f}); balance ${state.balance_micro_cents / 1e8:,.2f}"
+    )
+
+
+@main.group("ledger")
+def ledger_group() -> None:
+    """Check the ledger."""
+
+
+@ledger_group.command("verify")
+@click.pass_context
+def ledger_verify(ctx: click.Context) -> None:
+    """Prove every wallet balance equals the sum of its ledger entries (exit 1 if not)."""
+    from aigw.billing import ledger
+
+    async def go() -> Any:
+        async with _database(ctx) as db:
+            return await ledger.verify(db)
+
+    checked, mismatches = _run(go())
+    for m in mismatches:
+        click.echo(
+            f"MISMATCH {m.account_id}: wallet {m.wallet_balance} µ¢, ledger sum {m.ledger_sum} µ¢",
+            err=True,
+        )
+    if mismatches:
+        raise SystemExit(1)
+    click.echo(f"ok: {checked} wallets equal the sum of their ledger entries")
+
+
 class _database:
     """``async with _database(ctx) as db``: a migrated database for one CLI command."""
 

@@ -12,6 +12,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,25 @@ class Settings:
     catalog_file: str | None = _setting(
         None, "Extra catalog TOML/JSON adding or overriding providers and models."
     )
+    billing_enabled: bool = _setting(
+        True,
+        "Charge calls to the accounts' prepaid wallets (402 when empty). Off: calls are free "
+        "and only logged with their cost.",
+    )
+    platform_fee_percent: Decimal = _setting(
+        Decimal(5), "Platform fee in percent (5: buying $100 of credits costs $105)."
+    )
+    platform_fee_mode: str = _setting(
+        "topup", "When the platform fee is taken: 'topup' (on credits bought) or 'per_call'."
+    )
+    byok_fee_per_1m: Decimal = _setting(
+        Decimal(0), "USD per 1M tokens charged on calls made with the account's own key."
+    )
+    reserve_output_tokens: int = _setting(
+        4096,
+        "Output tokens reserved for a request that sets no max_tokens and whose model has no "
+        "known maximum.",
+    )
 
     def __repr__(self) -> str:
         parts = []
@@ -127,6 +147,11 @@ def _coerce(name: str, raw: Any, target: Any) -> Any:
             return int(raw)
         if kind == "float":
             return float(raw)
+        if kind == "Decimal":
+            value = Decimal(str(raw))
+            if not value.is_finite() or value < 0:
+                raise ValueError(raw)
+            return value
         if kind == "bool":
             if isinstance(raw, bool):
                 return raw
@@ -141,7 +166,7 @@ def _coerce(name: str, raw: Any, target: Any) -> Any:
                 raise ValueError(raw)
             return dict(raw)
         return str(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, ArithmeticError):
         raise ConfigError(f"setting {name!r} has an invalid value: {raw!r}") from None
 
 
@@ -182,4 +207,7 @@ def load_settings(
     for name, raw in (overrides or {}).items():
         if raw is not None:
             values[name] = _coerce(name, raw, fields[name].type)
-    return Settings(**values)
+    settings = Settings(**values)
+    if settings.platform_fee_mode not in ("topup", "per_call"):
+        raise ConfigError("setting 'platform_fee_mode' must be 'topup' or 'per_call'")
+    return settings

@@ -77,6 +77,10 @@ def start_stack(database_url: str, sim: SimulatorThread, **settings: Any) -> Ite
         assert status == 201, account
         status, key = gw.admin("POST", "/admin/keys", ADMIN_KEY, {"account": "acme"})
         assert status == 201, key
+        status, topped = gw.admin(
+            "POST", "/admin/accounts/acme/topup", ADMIN_KEY, {"amount": "1000"}
+        )
+        assert status == 201, topped
         yield Stack(gw=gw, sim=sim, key=key["key"], account_id=account["id"])
 
 

@@ -40,6 +40,7 @@ def test_accounts_and_keys_lifecycle(stack: Stack) -> None:
     status, body = stack.admin("POST", "/admin/accounts", {})
     assert status == 400 and body["error"]["param"] == "name"
 
+    stack.admin("POST", "/admin/accounts/globex/topup", {"amount": "5"})
     status, created = stack.admin("POST", "/admin/keys", {"account": "globex", "name": "ci"})
     assert status == 201
     key = created["key"]
@@ -78,6 +79,8 @@ def test_cli_created_key_works_and_cli_revocation_reaches_the_gateway(stack: Sta
     done = _cli(stack, "accounts", "create", "initech")
     assert done.returncode == 0, done.stderr
     assert "initech" in done.stdout
+    done = _cli(stack, "topup", "initech", "10")
+    assert done.returncode == 0, done.stderr
     done = _cli(stack, "keys", "create", "--account", "initech")
     assert done.returncode == 0, done.stderr
     key = done.stdout.strip()

@@ -56,6 +56,7 @@ price = {{ input = 100, output = 200 }}
     with GatewayThread(settings, environ={}) as gw:
         gw.admin("POST", "/admin/accounts", ADMIN_KEY, {"name": "acme"})
         _, key = gw.admin("POST", "/admin/keys", ADMIN_KEY, {"account": "acme"})
+        gw.admin("POST", "/admin/accounts/acme/topup", ADMIN_KEY, {"amount": "1000"})
         yield gw, key["key"]
 
 

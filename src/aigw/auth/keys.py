@@ -32,6 +32,8 @@ class KeyInfo:
     account_id: str
     account_name: str
     key_name: str | None
+    # A sub-account's key spends from the parent's wallet under the sub-account's cap.
+    sub_account_id: str | None = None
 
 
 def _random_chars(n: int) -> str:

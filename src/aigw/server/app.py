@@ -9,12 +9,13 @@ import orjson
 from aiohttp import web
 
 from aigw.auth.cache import KeyCache
+from aigw.billing.service import Billing
 from aigw.catalog.loader import load_catalog
 from aigw.config import Settings
 from aigw.providers.registry import ProviderRegistry, load_adapters
 from aigw.server import appkeys
 from aigw.server.middleware import gateway_middleware
-from aigw.server.routes import admin, chat, models
+from aigw.server.routes import admin, chat, models, wallet_admin
 from aigw.store.db import Database
 from aigw.store.meta import ensure_admin_key
 from aigw.store.request_log import RequestLogWriter
@@ -46,6 +47,7 @@ def create_app(settings: Settings, *, environ: Mapping[str, str] | None = None) 
     chat.setup_routes(app)
     models.setup_routes(app)
     admin.setup_routes(app)
+    wallet_admin.setup_routes(app)
     return app
 
 
@@ -60,13 +62,24 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     await keys.start()
     writer = RequestLogWriter(db, flush_seconds=settings.log_flush_seconds)
     await writer.start()
+    billing = Billing(
+        db,
+        enabled=settings.billing_enabled,
+        fee_percent=settings.platform_fee_percent,
+        fee_mode=settings.platform_fee_mode,
+        byok_fee_per_1m=settings.byok_fee_per_1m,
+        refresh_seconds=settings.key_refresh_seconds,
+    )
+    await billing.start()
     app[appkeys.DATABASE] = db
     app[appkeys.KEYS] = keys
     app[appkeys.REQUEST_LOG] = writer
+    app[appkeys.BILLING] = billing
     try:
         yield
     finally:
         await app[appkeys.PROVIDERS].close()
+        await billing.stop()
         await writer.close()
         await keys.stop()
         await db.close()

@@ -10,6 +10,7 @@ from aigw.config import Settings
 
 if TYPE_CHECKING:
     from aigw.auth.cache import KeyCache
+    from aigw.billing.service import Billing
     from aigw.catalog.loader import Catalog
     from aigw.providers.registry import ProviderRegistry
     from aigw.store.db import Database
@@ -21,3 +22,4 @@ DATABASE: web.AppKey[Database] = web.AppKey("database")
 KEYS: web.AppKey[KeyCache] = web.AppKey("keys")
 REQUEST_LOG: web.AppKey[RequestLogWriter] = web.AppKey("request_log")
 PROVIDERS: web.AppKey[ProviderRegistry] = web.AppKey("providers")
+BILLING: web.AppKey[Billing] = web.AppKey("billing")

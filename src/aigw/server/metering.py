@@ -13,6 +13,8 @@ from aigw.store.request_log import RequestLogEntry
 
 if TYPE_CHECKING:
     from aigw.auth.cache import KeyInfo
+    from aigw.billing.service import Billing
+    from aigw.billing.wallet import Reservation
     from aigw.catalog.models import Model
     from aigw.store.request_log import RequestLogWriter
 
@@ -39,6 +41,12 @@ class Meter:
     cost: int = 0
     first_byte: float | None = None
     written: bool = False
+    billing: Billing | None = None
+    reservation: Reservation | None = None
+    byok: bool = False
+    charged: int = 0
+    billed: bool = False
+    prompt_estimate: int = 0
 
     def price(self, usage: Usage | None) -> int:
         self.usage = usage
@@ -53,6 +61,38 @@ class Meter:
         if self.usage is not None and self.usage.cached_tokens:
             headers["X-Cached-Input-Units"] = str(self.usage.cached_tokens)
         return headers
+
+    def estimate_usage(self, produced_tokens: int) -> Usage:
+        """What the call produced when the upstream reported no usage (cut streams, clients
+        that hung up): the prompt estimated from its size, the output from chunks seen."""
+        return Usage(prompt_tokens=self.prompt_estimate, completion_tokens=max(0, produced_tokens))
+
+    async def bill(self) -> None:
+        """Settle the reservation to the actual cost and commit the charge (once)."""
+        if self.billed:
+            return
+        self.billed = True
+        if self.billing is None or self.key is None:
+            return
+        usage = self.usage or Usage()
+        self.charged, fee = self.billing.charge_for(
+            self.cost, byok=self.byok, total_tokens=usage.total_tokens
+        )
+        entry = self.billing.settle(
+            self.reservation,
+            self.key,
+            request_id=self.request_id,
+            charged=self.charged,
+            fee=fee,
+            tag=self.tag,
+        )
+        await self.billing.commit(entry)
+
+    def release(self) -> None:
+        """A failed call costs nothing: give the reservation back."""
+        if not self.billed and self.billing is not None:
+            self.billed = True
+            self.billing.release(self.reservation)
 
     def mark_first_byte(self) -> None:
         if self.first_byte is None:
@@ -92,5 +132,8 @@ class Meter:
                 ),
                 streamed=self.streamed,
                 client_request_id=self.client_request_id,
+                sub_account_id=self.key.sub_account_id if self.key else None,
+                charged_micro_cents=self.charged,
+                byok=self.byok,
             )
         )

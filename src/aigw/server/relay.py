@@ -13,6 +13,8 @@ from aiohttp import web
 from aigw.errors import GatewayError, GatewayTimeout, UpstreamError
 from aigw.formats.openai_chat import usage_from_openai
 from aigw.formats.openai_stream import OpenAIStreamTap, error_event
+
+DONE_FRAME = b"data: [DONE]\n\n"
 from aigw.server.metering import CLIENT_CLOSED, Meter
 
 log = logging.getLogger("aigw.relay")
@@ -39,10 +41,12 @@ async def relay_json(
     if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
         raise UpstreamError("The upstream provider returned an unexpected response.")
     usage_obj = data.get("usage")
-    meter.price(usage_from_openai(usage_obj))
+    usage = usage_from_openai(usage_obj)
+    meter.price(usage or meter.estimate_usage(_completion_chars(data) // 4))
     if isinstance(usage_obj, dict):
         usage_obj.update(meter.cost_fields())
     data["model"] = meter.model.id
+    await meter.bill()  # committed before the answer leaves
     headers = {**base_headers, **meter.cost_headers()}
     return web.Response(body=orjson.dumps(data), content_type="application/json", headers=headers)
 
@@ -74,9 +78,12 @@ async def relay_stream(
     )
     await response.prepare(request)
     client_gone = False
+    ending = b""  # the last frame ([DONE] or an error) waits until the charge is committed
     try:
         async for chunk in upstream_response.content.iter_any():
             out = tap.feed(chunk)
+            if tap.done and out.endswith(DONE_FRAME):
+                out, ending = out[: -len(DONE_FRAME)], DONE_FRAME
             if out:
                 meter.mark_first_byte()
                 await response.write(out)
@@ -86,31 +93,51 @@ async def relay_stream(
         if tap.error is not None:
             meter.status, meter.error_type = 502, str(tap.error.get("type") or "server_error")
         elif not tap.done:
-            await _stream_failed(response, meter, UpstreamError("The upstream stream ended early."))
+            ending = _failure(meter, UpstreamError("The upstream stream ended early."))
     except ConnectionResetError:
         client_gone = True
-        meter.status, meter.error_type = CLIENT_CLOSED, "client_closed"
     except asyncio.CancelledError:
         client_gone = True
         meter.status, meter.error_type = CLIENT_CLOSED, "client_closed"
+        _produced(meter, tap, upstream_response, client_gone)
+        await meter.bill()  # what was produced is billed even when the client hung up
         raise
     except TimeoutError:
-        await _stream_failed(response, meter, GatewayTimeout("The upstream stream timed out."))
+        ending = _failure(meter, GatewayTimeout("The upstream stream timed out."))
     except aiohttp.ClientError:
-        await _stream_failed(response, meter, UpstreamError("The upstream stream broke off."))
-    finally:
-        if client_gone or not tap.done:
-            upstream_response.close()  # cancels the upstream call
-        else:
-            upstream_response.release()
-        if tap.usage is not None:
-            meter.price(tap.usage)
+        ending = _failure(meter, UpstreamError("The upstream stream broke off."))
+    _produced(meter, tap, upstream_response, client_gone)
+    await meter.bill()
     if not client_gone:
         try:
+            if ending:
+                await response.write(ending)
             await response.write_eof()
         except ConnectionResetError:
-            meter.status, meter.error_type = CLIENT_CLOSED, "client_closed"
+            client_gone = True
+    if client_gone:
+        meter.status, meter.error_type = CLIENT_CLOSED, "client_closed"
     return response
+
+
+def _produced(
+    meter: Meter,
+    tap: OpenAIStreamTap,
+    upstream_response: aiohttp.ClientResponse,
+    client_gone: bool,
+) -> None:
+    """Stop the upstream and price what it produced: its usage, or an estimate."""
+    if client_gone or not tap.done:
+        upstream_response.close()  # cancels the upstream call
+    else:
+        upstream_response.release()
+    meter.price(tap.usage or meter.estimate_usage(tap.events - 2))
+
+
+def _failure(meter: Meter, err: GatewayError) -> bytes:
+    """Record a mid-stream failure; the client gets it as an error event in OpenAI's framing."""
+    meter.fail(err)
+    return error_event(err.body())
 
 
 def meter_cost(meter: Meter, usage: Any) -> float:
@@ -118,9 +145,17 @@ def meter_cost(meter: Meter, usage: Any) -> float:
     return float(meter.cost_fields()["cost"])
 
 
-async def _stream_failed(response: web.StreamResponse, meter: Meter, err: GatewayError) -> None:
-    meter.fail(err)
-    try:
-        await response.write(error_event(err.body()))
-    except ConnectionResetError:
-        meter.status, meter.error_type = CLIENT_CLOSED, "client_closed"
+def _completion_chars(data: dict[str, Any]) -> int:
+    """Characters of output in a completion, for an estimate when usage is missing."""
+    total = 0
+    for choice in data["choices"]:
+        message = choice.get("message") if isinstance(choice, dict) else None
+        if not isinstance(message, dict):
+            continue
+        for field in ("content", "reasoning_content"):
+            if isinstance(message.get(field), str):
+                total += len(message[field])
+        for call in message.get("tool_calls") or []:
+            if isinstance(call, dict) and isinstance(call.get("function"), dict):
+                total += len(str(call["function"].get("arguments") or ""))
+    return total

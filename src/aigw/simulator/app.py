@@ -75,7 +75,11 @@ def _error(state: SimState, reply: ErrorReply) -> web.Response:
 
 
 def _check_auth(state: SimState, request: web.Request) -> ErrorReply | None:
-    """Any Bearer key passes unless ``require_key`` is set; OpenAI's 401 shapes otherwise."""
+    """Open like a local vLLM or Ollama server unless ``require_key`` is set; then only that
+    Bearer key passes, with OpenAI's 401 shapes otherwise."""
+    required = state.config.require_key
+    if required is None:
+        return None
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
     key = key.strip()
@@ -86,8 +90,7 @@ def _check_auth(state: SimState, request: web.Request) -> ErrorReply | None:
             "You didn't provide an API key. You need to provide your API key in an "
             "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
         )
-    required = state.config.require_key
-    if required is not None and key != required:
+    if key != required:
         return error_reply(Fault("401"), model="", api_key=key, retry_after=0)
     return None
 

@@ -83,15 +83,16 @@ def _info_query() -> Select[Any]:
         api_keys.c.name,
         api_keys.c.revoked_at,
         accounts.c.disabled,
+        api_keys.c.sub_account_id,
     ).select_from(_JOINED)
 
 
 def _info(row: Row[Any]) -> tuple[str, KeyInfo | None]:
     """(hash, info) for an info-query row; info is None when the key must not authenticate."""
-    key_hash, key_id, account_id, account_name, key_name, revoked_at, disabled = row
+    key_hash, key_id, account_id, account_name, key_name, revoked_at, disabled, sub_id = row
     if revoked_at is not None or disabled:
         return key_hash, None
-    return key_hash, KeyInfo(key_id, account_id, account_name, key_name)
+    return key_hash, KeyInfo(key_id, account_id, account_name, key_name, sub_id)
 
 
 def _validate_key_name(name: str | None) -> None:
@@ -101,8 +102,12 @@ def _validate_key_name(name: str | None) -> None:
         )
 
 
-async def create_key(db: Database, account: str, name: str | None = None) -> tuple[KeyRecord, str]:
-    """Create a key for an account (id or name); returns the record and the plaintext, once."""
+async def create_key(
+    db: Database, account: str, name: str | None = None, *, sub_account_id: str | None = None
+) -> tuple[KeyRecord, str]:
+    """Create a key for an account (id or name); returns the record and the plaintext, once.
+
+    With ``sub_account_id`` the key belongs to that sub-account of the account."""
     _validate_key_name(name)
     owner = await require_account(db, account)
     if owner.disabled:
@@ -131,9 +136,22 @@ async def create_key(db: Database, account: str, name: str | None = None) -> tup
                 created_at=now,
                 revoked_at=None,
                 updated_at=now,
+                sub_account_id=sub_account_id,
             )
         )
     return record, plaintext
+
+
+async def revoke_sub_account_keys(db: Database, sub_account_id: str) -> int:
+    """Revoke every key of a sub-account (when it is deleted); returns how many."""
+    now = now_ms()
+    async with db.engine.begin() as conn:
+        result = await conn.execute(
+            update(api_keys)
+            .where(api_keys.c.sub_account_id == sub_account_id, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=now, updated_at=now)
+        )
+    return int(result.rowcount or 0)
 
 
 async def get_key(db: Database, key_id: str) -> KeyRecord | None:

@@ -48,6 +48,9 @@ class RequestLogEntry:
     ttft_ms: float | None = None
     streamed: bool = False
     client_request_id: str | None = None
+    sub_account_id: str | None = None
+    charged_micro_cents: int = 0
+    byok: bool = False
 
 
 _FIELDS = tuple(f.name for f in fields(RequestLogEntry))
@@ -62,6 +65,7 @@ _LIMITS = (
     ("provider", NAME_MAX),
     ("error_type", NAME_MAX),
     ("client_request_id", 128),
+    ("sub_account_id", ID),
 )
 
 

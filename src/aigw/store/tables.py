@@ -68,6 +68,8 @@ api_keys = Table(
     Column("revoked_at", BigInteger, nullable=True),
     # Bumped on every change (revoke, account disabled ...) so caches can poll for changes.
     Column("updated_at", BigInteger, nullable=False, index=True),
+    # Set for a sub-account's keys: they spend from the parent account's wallet under a cap.
+    Column("sub_account_id", String(ID), nullable=True),
 )
 
 request_log = Table(
@@ -92,6 +94,10 @@ request_log = Table(
     Column("streamed", Boolean, nullable=False, server_default=false()),
     # The client's own X-Request-Id, when it sent one (not unique: clients reuse them).
     Column("client_request_id", String(128), nullable=True),
+    Column("sub_account_id", String(ID), nullable=True),
+    # What the wallet paid (0 for BYOK calls); cost_micro_cents is the provider's price.
+    Column("charged_micro_cents", BigInteger, nullable=False, server_default="0"),
+    Column("byok", Boolean, nullable=False, server_default=false()),
     Index("ix_request_log_account_id_created_at", "account_id", "created_at"),
     Index("ix_request_log_model_created_at", "model", "created_at"),
 )
@@ -101,4 +107,78 @@ meta = Table(
     metadata,
     Column("key", String(NAME_MAX), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+
+# -- wallet (migration 0002) ----------------------------------------------------------------
+
+wallets = Table(
+    "wallets",
+    metadata,
+    Column("account_id", String(ID), ForeignKey("accounts.id"), primary_key=True),
+    # Must always equal the sum of the account's ledger entries (aigw ledger verify).
+    Column("balance_micro_cents", BigInteger, nullable=False, server_default="0"),
+    # Bumped with every change so processes can apply changes in order.
+    Column("version", BigInteger, nullable=False, server_default="0"),
+    Column("updated_at", BigInteger, nullable=False, index=True),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False),
+    # topup | topup_fee | charge | refund | adjustment
+    Column("kind", String(16), nullable=False),
+    # Signed: credits are positive, charges and fees negative.
+    Column("amount_micro_cents", BigInteger, nullable=False),
+    # The platform fee inside a per-call charge (0 in the default top-up fee mode).
+    Column("fee_micro_cents", BigInteger, nullable=False, server_default="0"),
+    Column("request_id", String(128), nullable=True, index=True),
+    Column("sub_account_id", String(ID), nullable=True),
+    Column("tag", String(TAG_MAX), nullable=True),
+    Column("note", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_ledger_entries_account_id_created_at", "account_id", "created_at"),
+)
+
+sub_accounts = Table(
+    "sub_accounts",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("name", String(128), nullable=False),
+    Column("external_ref", String(256), nullable=True),
+    Column("spend_cap_cents", BigInteger, nullable=True),
+    Column("rate_limit_rpm", Integer, nullable=True),
+    Column("default_tag", String(TAG_MAX), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("deleted_at", BigInteger, nullable=True),
+    Column("updated_at", BigInteger, nullable=False, index=True),
+)
+
+budgets = Table(
+    "budgets",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False),
+    Column("tag", String(TAG_MAX), nullable=False),
+    Column("monthly_cap_cents", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False, index=True),
+    Index("ix_budgets_account_id_tag", "account_id", "tag", unique=True),
+)
+
+provider_keys = Table(
+    "provider_keys",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("provider", String(NAME_MAX), nullable=False),
+    # AES-GCM with the server's secret key; the plaintext is never stored or returned.
+    Column("ciphertext", Text, nullable=False),
+    Column("last4", String(4), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+    Column("updated_at", BigInteger, nullable=False, index=True),
 )

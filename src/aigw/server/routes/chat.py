@@ -15,7 +15,8 @@ from aigw.formats.openai_chat import parse_request, prepare_upstream
 from aigw.providers.registry import ProviderRegistry
 from aigw.routing import retry
 from aigw.routing.resolve import resolve_model
-from aigw.server.appkeys import CATALOG, PROVIDERS, REQUEST_LOG, SETTINGS
+from aigw.billing.estimate import max_prompt_tokens, reserve_amount, typical_prompt_tokens
+from aigw.server.appkeys import BILLING, CATALOG, PROVIDERS, REQUEST_LOG, SETTINGS
 from aigw.server.auth import authenticate
 from aigw.server.metering import MAX_TAG, Meter
 from aigw.server.middleware import (
@@ -54,15 +55,18 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             meter.status, meter.error_type = 500, "server_error"
         raise
     finally:
+        meter.release()  # no-op once billed; a call that failed before its answer is free
         meter.write(app[REQUEST_LOG])
 
 
 async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
     app = request.app
     settings = app[SETTINGS]
-    meter.key = await authenticate(request)
-    meter.tag = read_tag(request)
-    body = parse_request(await request.read())
+    meter.key = key = await authenticate(request)
+    billing = app[BILLING]
+    meter.tag = read_tag(request) or billing.default_tag(key)
+    raw = await request.read()
+    body = parse_request(raw)
     meter.model_name = body["model"]
     model = resolve_model(app[CATALOG], body["model"])
     meter.model = model
@@ -70,6 +74,11 @@ async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
     meter.streamed = stream
     upstream = app[PROVIDERS].upstream(model.provider)
     ProviderRegistry.require_key(upstream.endpoint)
+    meter.prompt_estimate = typical_prompt_tokens(len(raw))
+    meter.billing = billing
+    meter.reservation = billing.reserve(
+        key, reserve_amount(model, body, max_prompt_tokens(len(raw)), settings), meter.tag
+    )
     payload, show_usage = prepare_upstream(body, model.upstream_id, stream=stream)
     url = upstream.adapter.chat_url(upstream.endpoint, model.upstream_id, stream=stream)
     upstream_response = await retry.send(

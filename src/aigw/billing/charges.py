@@ -1,0 +1,105 @@
+"""Commit charges to the ledger in groups, before each response finishes.
+
+A request settles its reservation in memory, then awaits ``commit`` before it sends its last
+bytes, so a completed response is never left unbilled. Concurrent requests share one
+transaction (a group commit): whoever arrives while a write is in flight rides the next one.
+If the database is down, charges stay queued and are retried; a request waits at most
+``wait_seconds`` for its commit and then finishes anyway, its charge still queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from aigw.billing.ledger import Entry, append
+from aigw.billing.wallet import Wallets
+from aigw.store.db import Database
+
+log = logging.getLogger("aigw.billing")
+
+
+@dataclass(slots=True)
+class _Pending:
+    entry: Entry
+    done: asyncio.Future[None]
+
+
+class ChargeWriter:
+    def __init__(
+        self,
+        db: Database,
+        wallets: Wallets,
+        *,
+        wait_seconds: float = 5.0,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self._db = db
+        self._wallets = wallets
+        self._wait = wait_seconds
+        self._max_backoff = max_backoff
+        self._queue: list[_Pending] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="aigw-charge-writer")
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    async def commit(self, entry: Entry) -> bool:
+        """Queue one charge and wait for its transaction; False if it is still queued."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(entry, done))
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(done), self._wait)
+        except TimeoutError:
+            log.error("charge for request %s is not committed yet; still queued", entry.request_id)
+            return False
+        return True
+
+    async def close(self) -> None:
+        """Write everything still queued (retrying a few times), then stop."""
+        self._closing = True
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(self._task, timeout=30)
+        if self._queue:
+            log.error("%d charges could not be committed before shutdown", len(self._queue))
+
+    async def _run(self) -> None:
+        backoff = 0.05
+        while True:
+            if not self._queue:
+                if self._closing:
+                    return
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            batch, self._queue = self._queue, []
+            try:
+                async with self._db.write() as conn:
+                    states = await append(conn, self._db, [p.entry for p in batch])
+            except Exception:
+                log.exception("committing %d charges failed; retrying", len(batch))
+                self._queue = batch + self._queue
+                if self._closing and backoff >= self._max_backoff:
+                    return
+                await asyncio.sleep(backoff)
+                backoff = min(self._max_backoff, backoff * 2)
+                continue
+            backoff = 0.05
+            by_account = {s.account_id: s for s in states}
+            for p in batch:
+                self._wallets.committed(
+                    p.entry.account_id, -p.entry.amount_micro_cents, by_account[p.entry.account_id]
+                )
+                if not p.done.done():
+                    p.done.set_result(None)

@@ -1,0 +1,256 @@
+"""Billing as the request path sees it: reserve before the upstream call, charge after.
+
+Holds the in-memory wallets, the definitions of sub-account caps and tag budgets, and the
+group-commit charge writer; keeps them fresh from the database on a timer (top-ups, new caps
+and budgets made through other processes arrive within ``refresh_seconds``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import func, select
+
+from aigw.auth.keys import KeyInfo
+from aigw.billing import ledger
+from aigw.billing.charges import ChargeWriter
+from aigw.billing.ledger import Entry, fee_of
+from aigw.billing.wallet import Cap, Reservation, Wallets, current_month
+from aigw.store.db import Database
+from aigw.store.tables import budgets, ledger_entries, now_ms, sub_accounts
+
+log = logging.getLogger("aigw.billing")
+
+
+@dataclass(frozen=True, slots=True)
+class SubAccountInfo:
+    id: str
+    account_id: str
+    name: str
+    spend_cap_cents: int | None
+    rate_limit_rpm: int | None
+    default_tag: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetInfo:
+    id: str
+    account_id: str
+    tag: str
+    monthly_cap_cents: int
+
+
+def month_start_ms(month: str) -> int:
+    """Unix ms at 00:00 UTC on the first day of ``month`` ("YYYY-MM")."""
+    return calendar.timegm(time.strptime(month + "-01", "%Y-%m-%d")) * 1000
+
+
+class Billing:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        enabled: bool = True,
+        fee_percent: Decimal = Decimal(5),
+        fee_mode: str = "topup",
+        byok_fee_per_1m: Decimal = Decimal(0),
+        refresh_seconds: float = 2.0,
+    ) -> None:
+        self.db = db
+        self.enabled = enabled
+        self.fee_percent = fee_percent
+        self.fee_mode = fee_mode
+        self.byok_fee_per_1m = byok_fee_per_1m
+        self.wallets = Wallets(enforce=enabled)
+        self.charges = ChargeWriter(db, self.wallets)
+        self.sub_accounts: dict[str, SubAccountInfo] = {}
+        self.budgets: dict[tuple[str, str], BudgetInfo] = {}
+        self._refresh_seconds = refresh_seconds
+        self._task: asyncio.Task[None] | None = None
+        self._seen_ms = 0
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.reload()
+        await self.charges.start()
+        self._task = asyncio.create_task(self._run(), name="aigw-billing-refresh")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.charges.close()
+
+    async def reload(self) -> None:
+        started = now_ms()
+        for state in await ledger.wallet_states(self.db):
+            self.wallets.apply(state)
+        await self._load_controls(0)
+        await self._load_month_spend()
+        self._seen_ms = started
+
+    async def refresh(self) -> None:
+        started = now_ms()
+        since = self._seen_ms - 5000  # overlap: clocks and commit order are not exact
+        for state in await ledger.wallet_states(self.db, since):
+            self.wallets.apply(state)
+        await self._load_controls(since)
+        self._seen_ms = started
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._refresh_seconds)
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("billing refresh failed; retrying next tick")
+
+    async def _load_controls(self, since_ms: int) -> None:
+        async with self.db.engine.connect() as conn:
+            subs = await conn.execute(
+                select(sub_accounts).where(sub_accounts.c.updated_at >= since_ms)
+            )
+            for r in subs:
+                if r.deleted_at is not None:
+                    self.forget_sub_account(r.id)
+                    continue
+                self.remember_sub_account(
+                    SubAccountInfo(
+                        r.id,
+                        r.account_id,
+                        r.name,
+                        r.spend_cap_cents,
+                        r.rate_limit_rpm,
+                        r.default_tag,
+                    )
+                )
+            rows = await conn.execute(select(budgets).where(budgets.c.updated_at >= since_ms))
+            seen = {(r.account_id, r.tag): r for r in rows}
+        for (account_id, tag), r in seen.items():
+            self.remember_budget(BudgetInfo(r.id, account_id, tag, int(r.monthly_cap_cents)))
+
+    async def _load_month_spend(self) -> None:
+        month = current_month()
+        start = month_start_ms(month)
+        charged = -func.sum(ledger_entries.c.amount_micro_cents)
+        base = select().where(
+            ledger_entries.c.kind == "charge", ledger_entries.c.created_at >= start
+        )
+        async with self.db.engine.connect() as conn:
+            by_sub = await conn.execute(
+                base.add_columns(ledger_entries.c.sub_account_id, charged)
+                .where(ledger_entries.c.sub_account_id.is_not(None))
+                .group_by(ledger_entries.c.sub_account_id)
+            )
+            for sub_id, spent in by_sub:
+                self.wallets.load_spend(_sub_key(sub_id), month, int(spent or 0))
+            by_tag = await conn.execute(
+                base.add_columns(ledger_entries.c.account_id, ledger_entries.c.tag, charged)
+                .where(ledger_entries.c.tag.is_not(None))
+                .group_by(ledger_entries.c.account_id, ledger_entries.c.tag)
+            )
+            for account_id, tag, spent in by_tag:
+                self.wallets.load_spend(_tag_key(account_id, tag), month, int(spent or 0))
+
+    # -- spend controls -------------------------------------------------------------------
+
+    def remember_sub_account(self, sub: SubAccountInfo) -> None:
+        self.sub_accounts[sub.id] = sub
+        self.wallets.cap(_sub_key(sub.id), f"sub-account {sub.name!r}", sub.spend_cap_cents)
+
+    def forget_sub_account(self, sub_id: str) -> None:
+        self.sub_accounts.pop(sub_id, None)
+
+    def remember_budget(self, budget: BudgetInfo) -> None:
+        self.budgets[(budget.account_id, budget.tag)] = budget
+        self.wallets.cap(
+            _tag_key(budget.account_id, budget.tag), f"tag {budget.tag!r}", budget.monthly_cap_cents
+        )
+
+    def forget_budget(self, account_id: str, tag: str) -> None:
+        self.budgets.pop((account_id, tag), None)
+        self.wallets.cap(_tag_key(account_id, tag), f"tag {tag!r}", None)
+
+    def default_tag(self, key: KeyInfo) -> str | None:
+        sub = self.sub_accounts.get(key.sub_account_id) if key.sub_account_id else None
+        return sub.default_tag if sub else None
+
+    # -- the request path -----------------------------------------------------------------
+
+    def reserve(self, key: KeyInfo, amount: int, tag: str | None) -> Reservation | None:
+        """Hold the request's maximum cost; raises 402. None when billing is off."""
+        if not self.enabled:
+            return None
+        caps: list[Cap] = []
+        if key.sub_account_id and key.sub_account_id in self.sub_accounts:
+            sub = self.sub_accounts[key.sub_account_id]
+            caps.append(
+                self.wallets.cap(_sub_key(sub.id), f"sub-account {sub.name!r}", sub.spend_cap_cents)
+            )
+        if tag is not None and (key.account_id, tag) in self.budgets:
+            budget = self.budgets[(key.account_id, tag)]
+            caps.append(
+                self.wallets.cap(
+                    _tag_key(key.account_id, tag), f"tag {tag!r}", budget.monthly_cap_cents
+                )
+            )
+        return self.wallets.reserve(key.account_id, amount, tuple(caps))
+
+    def charge_for(self, cost: int, *, byok: bool, total_tokens: int) -> tuple[int, int]:
+        """(amount the wallet pays, platform fee inside it) for a call that cost ``cost``."""
+        if byok:
+            # $ per 1M tokens is 100 µ¢ per token per dollar.
+            fee = int((total_tokens * self.byok_fee_per_1m * 100).to_integral_value(ROUND_HALF_UP))
+            return fee, fee
+        fee = fee_of(cost, self.fee_percent) if self.fee_mode == "per_call" else 0
+        return cost + fee, fee
+
+    def settle(
+        self,
+        reservation: Reservation | None,
+        key: KeyInfo,
+        *,
+        request_id: str,
+        charged: int,
+        fee: int,
+        tag: str | None,
+    ) -> Entry | None:
+        """Settle in memory; the returned entry must then be passed to ``commit``."""
+        if reservation is None:
+            return None
+        self.wallets.settle(reservation, charged)
+        if charged == 0:
+            return None
+        return Entry(
+            key.account_id,
+            "charge",
+            -charged,
+            fee_micro_cents=fee,
+            request_id=request_id,
+            sub_account_id=key.sub_account_id,
+            tag=tag,
+        )
+
+    def release(self, reservation: Reservation | None) -> None:
+        if reservation is not None:
+            self.wallets.release(reservation)
+
+    async def commit(self, entry: Entry | None) -> None:
+        if entry is not None:
+            await self.charges.commit(entry)
+
+
+def _sub_key(sub_id: str) -> str:
+    return "sub:" + sub_id
+
+
+def _tag_key(account_id: str, tag: str) -> str:
+    return f"tag:{account_id}:{tag}"
