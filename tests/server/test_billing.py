@@ -13,13 +13,13 @@ from pathlib import Path
 import aiohttp
 import openai
 import pytest
+from tests.harness import GatewayThread
+from tests.server.conftest import Stack, environ_for, start_stack
 
 from aigw.billing import ledger
 from aigw.server.appkeys import BILLING, DATABASE, SETTINGS
 from aigw.simulator import SimulatorThread
 from aigw.store import request_log
-from tests.harness import GatewayThread
-from tests.server.conftest import Stack, environ_for, start_stack
 
 USD = 100_000_000
 TOKEN = 10_000  # µ¢ per output token of simulator/flat ($100 per 1M)

@@ -13,11 +13,11 @@ from aiohttp import web
 from aigw.errors import GatewayError, GatewayTimeout, UpstreamError
 from aigw.formats.openai_chat import usage_from_openai
 from aigw.formats.openai_stream import OpenAIStreamTap, error_event
-
-DONE_FRAME = b"data: [DONE]\n\n"
 from aigw.server.metering import CLIENT_CLOSED, Meter
 
 log = logging.getLogger("aigw.relay")
+
+DONE_FRAME = b"data: [DONE]\n\n"
 
 
 async def relay_json(

@@ -10,12 +10,12 @@ import time
 
 from aiohttp import web
 
+from aigw.billing.estimate import max_prompt_tokens, reserve_amount, typical_prompt_tokens
 from aigw.errors import GatewayError, InvalidRequest
 from aigw.formats.openai_chat import parse_request, prepare_upstream
 from aigw.providers.registry import ProviderRegistry
 from aigw.routing import retry
 from aigw.routing.resolve import resolve_model
-from aigw.billing.estimate import max_prompt_tokens, reserve_amount, typical_prompt_tokens
 from aigw.server.appkeys import BILLING, CATALOG, PROVIDERS, REQUEST_LOG, SETTINGS
 from aigw.server.auth import authenticate
 from aigw.server.metering import MAX_TAG, Meter
