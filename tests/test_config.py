@@ -47,6 +47,8 @@ def test_every_setting_has_an_environment_variable() -> None:
         "AIGW_PLATFORM_FEE_MODE": "per_call",
         "AIGW_BYOK_FEE_PER_1M": "0.10",
         "AIGW_RESERVE_OUTPUT_TOKENS": "1000",
+        "AIGW_SECRET_KEY": "server-secret",
+        "AIGW_SECRET_KEY_FILE": "/var/lib/aigw/aigw.key",
     }
     settings = load_settings(environ=environ)
     names = {f.name for f in dataclasses.fields(Settings)} - {"providers"}

@@ -112,6 +112,17 @@ class Settings:
     byok_fee_per_1m: Decimal = _setting(
         Decimal(0), "USD per 1M tokens charged on calls made with the account's own key."
     )
+    secret_key: Secret | None = _setting(
+        None,
+        "Key that encrypts stored provider keys (BYOK). Unset: generated into secret_key_file "
+        "on first start. Replicas sharing a database must share it.",
+        secret=True,
+    )
+    secret_key_file: str | None = _setting(
+        None,
+        "Where the generated secret key is kept when secret_key is unset (default: aigw.key "
+        "beside the SQLite database, or in the working directory).",
+    )
     reserve_output_tokens: int = _setting(
         4096,
         "Output tokens reserved for a request that sets no max_tokens and whose model has no "

@@ -14,16 +14,22 @@ import logging
 import time
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
 from aigw.auth.keys import KeyInfo
 from aigw.billing import ledger
 from aigw.billing.charges import ChargeWriter
+from aigw.billing.estimate import max_output_tokens
 from aigw.billing.ledger import Entry, fee_of
 from aigw.billing.wallet import Cap, Reservation, Wallets, current_month
 from aigw.store.db import Database
 from aigw.store.tables import budgets, ledger_entries, now_ms, sub_accounts
+
+if TYPE_CHECKING:
+    from aigw.catalog.models import Model
+    from aigw.config import Settings
 
 log = logging.getLogger("aigw.billing")
 
@@ -212,6 +218,15 @@ class Billing:
             return fee, fee
         fee = fee_of(cost, self.fee_percent) if self.fee_mode == "per_call" else 0
         return cost + fee, fee
+
+    def byok_ceiling(
+        self, model: Model, body: dict[str, Any], prompt_tokens: int, settings: Settings
+    ) -> int:
+        """Most a BYOK call can cost from the wallet: only the BYOK fee, if any."""
+        if not self.byok_fee_per_1m:
+            return 0
+        tokens = prompt_tokens + max_output_tokens(model, body, settings)
+        return self.charge_for(0, byok=True, total_tokens=tokens)[0]
 
     def settle(
         self,

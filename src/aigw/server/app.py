@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
 
 import orjson
 from aiohttp import web
 
 from aigw.auth.cache import KeyCache
+from aigw.auth.secretbox import default_key_file, load_box
 from aigw.billing.service import Billing
 from aigw.catalog.loader import load_catalog
 from aigw.config import Settings
+from aigw.providers.byok import ByokKeys
 from aigw.providers.registry import ProviderRegistry, load_adapters
 from aigw.server import appkeys
 from aigw.server.middleware import gateway_middleware
-from aigw.server.routes import admin, chat, models, wallet_admin
+from aigw.server.routes import admin, chat, models, provider_keys, wallet_admin
 from aigw.store.db import Database
 from aigw.store.meta import ensure_admin_key
 from aigw.store.request_log import RequestLogWriter
@@ -48,6 +51,7 @@ def create_app(settings: Settings, *, environ: Mapping[str, str] | None = None) 
     models.setup_routes(app)
     admin.setup_routes(app)
     wallet_admin.setup_routes(app)
+    provider_keys.setup_routes(app)
     return app
 
 
@@ -71,6 +75,16 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         refresh_seconds=settings.key_refresh_seconds,
     )
     await billing.start()
+    byok = ByokKeys(
+        db,
+        load_box(
+            settings.secret_key,
+            Path(settings.secret_key_file or default_key_file(settings.database_url)),
+        ),
+        refresh_seconds=settings.key_refresh_seconds,
+    )
+    await byok.start()
+    app[appkeys.BYOK] = byok
     app[appkeys.DATABASE] = db
     app[appkeys.KEYS] = keys
     app[appkeys.REQUEST_LOG] = writer
@@ -79,6 +93,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await app[appkeys.PROVIDERS].close()
+        await byok.stop()
         await billing.stop()
         await writer.close()
         await keys.stop()

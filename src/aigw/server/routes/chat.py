@@ -7,16 +7,18 @@ auth (memory) → parse and check → resolve model → upstream (retries before
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from aiohttp import web
 
 from aigw.billing.estimate import max_prompt_tokens, reserve_amount, typical_prompt_tokens
 from aigw.errors import GatewayError, InvalidRequest
 from aigw.formats.openai_chat import parse_request, prepare_upstream
+from aigw.providers.base import translator_of
 from aigw.providers.registry import ProviderRegistry
 from aigw.routing import retry
 from aigw.routing.resolve import resolve_model
-from aigw.server.appkeys import BILLING, CATALOG, PROVIDERS, REQUEST_LOG, SETTINGS
+from aigw.server.appkeys import BILLING, BYOK, CATALOG, PROVIDERS, REQUEST_LOG, SETTINGS
 from aigw.server.auth import authenticate
 from aigw.server.metering import MAX_TAG, Meter
 from aigw.server.middleware import (
@@ -26,6 +28,7 @@ from aigw.server.middleware import (
     request_id_of,
 )
 from aigw.server.relay import relay_json, relay_stream
+from aigw.server.translated import relay_translated
 
 TAG_HEADER = "x-aig-tag"
 
@@ -73,12 +76,19 @@ async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
     stream = bool(body.get("stream"))
     meter.streamed = stream
     upstream = app[PROVIDERS].upstream(model.provider)
+    own_key = app[BYOK].pick(key.account_id, model.provider, body.get("provider_key_id"))
+    if own_key is not None:  # the account's own provider key: the provider bills it directly
+        upstream = replace(upstream, endpoint=replace(upstream.endpoint, api_key=own_key.secret))
+        meter.byok = True
     ProviderRegistry.require_key(upstream.endpoint)
     meter.prompt_estimate = typical_prompt_tokens(len(raw))
     meter.billing = billing
-    meter.reservation = billing.reserve(
-        key, reserve_amount(model, body, max_prompt_tokens(len(raw)), settings), meter.tag
-    )
+    ceiling = reserve_amount(model, body, max_prompt_tokens(len(raw)), settings)
+    if meter.byok:
+        ceiling = billing.byok_ceiling(model, body, max_prompt_tokens(len(raw)), settings)
+    meter.reservation = billing.reserve(key, ceiling, meter.tag)
+    if translator_of(upstream.adapter) is not None:
+        return await relay_translated(request, meter, body, model, upstream, settings)
     payload, show_usage = prepare_upstream(body, model.upstream_id, stream=stream)
     url = upstream.adapter.chat_url(upstream.endpoint, model.upstream_id, stream=stream)
     upstream_response = await retry.send(
