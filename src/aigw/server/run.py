@@ -58,6 +58,7 @@ def banner(settings: Settings, url: str, admin_key: str | None, command: str) ->
         "Get an API key:",
         f"  {command} accounts create demo",
         f"  {command} keys create --account demo",
+        f"  {command} topup demo 10        # $10 of prepaid credits (free models need none)",
         "Then: curl "
         f"{url}/v1/chat/completions -H 'Authorization: Bearer sk-aig-...' "
         "-H 'Content-Type: application/json' "
