@@ -48,6 +48,11 @@ def test_every_setting_has_an_environment_variable() -> None:
         "AIGW_BYOK_FEE_PER_1M": "0.10",
         "AIGW_RESERVE_OUTPUT_TOKENS": "1000",
         "AIGW_SECRET_KEY": "server-secret",
+        "AIGW_REDIS_URL": "redis://127.0.0.1:6379/0",
+        "AIGW_REDIS_TIMEOUT_MS": "100",
+        "AIGW_RATE_LIMIT_RPM": "100",
+        "AIGW_RATE_LIMIT_TPM": "100000",
+        "AIGW_RATE_LIMIT_FAIL_OPEN": "false",
         "AIGW_SECRET_KEY_FILE": "/var/lib/aigw/aigw.key",
     }
     settings = load_settings(environ=environ)

@@ -123,6 +123,22 @@ class Settings:
         "Where the generated secret key is kept when secret_key is unset (default: aigw.key "
         "beside the SQLite database, or in the working directory).",
     )
+    redis_url: str | None = _setting(
+        None,
+        "Redis URL (redis://HOST:6379/0). Set: rate limits are shared by every process and "
+        "replica through it. Unset: in-process limits (one process).",
+    )
+    redis_timeout_ms: int = _setting(
+        250, "Longest wait for Redis before the failure policy applies; requests never hang."
+    )
+    rate_limit_rpm: int = _setting(
+        0,
+        "Default requests per minute per key (0 = unlimited); bursts may reach twice the rate for 10 s.",
+    )
+    rate_limit_tpm: int = _setting(0, "Default tokens per minute per key (0 = unlimited).")
+    rate_limit_fail_open: bool = _setting(
+        True, "When the limiter's store is unavailable: true admits requests, false answers 503."
+    )
     reserve_output_tokens: int = _setting(
         4096,
         "Output tokens reserved for a request that sets no max_tokens and whose model has no "

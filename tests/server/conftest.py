@@ -21,6 +21,9 @@ from aigw.simulator import SimulatorThread
 
 ADMIN_KEY = "sk-aig-admin-test-0123456789abcdef0123456789"
 PROVIDERS_ON_SIM = ("XAI", "OPENAI", "DEEPSEEK", "GROQ", "MISTRAL")
+# Providers with their own wire format: the simulator serves them at their own paths, so the
+# base URL is the simulator's root (no /v1).
+NATIVE_ON_SIM = ("ANTHROPIC", "GEMINI", "COHERE", "AZURE")
 
 
 @dataclass
@@ -55,6 +58,9 @@ def environ_for(sim: SimulatorThread, *, without_key: tuple[str, ...] = ()) -> d
         env[f"{name}_BASE_URL"] = sim.base_url
         if name not in without_key:
             env[f"{name}_API_KEY"] = f"upstream-secret-{name.lower()}-7788"
+    for name in NATIVE_ON_SIM:
+        env[f"{name}_BASE_URL"] = sim.url
+        env[f"{name}_API_KEY"] = f"upstream-secret-{name.lower()}-7788"
     env["SIMULATOR_BASE_URL"] = sim.base_url
     return env
 

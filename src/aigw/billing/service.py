@@ -109,6 +109,7 @@ class Billing:
         for state in await ledger.wallet_states(self.db, since):
             self.wallets.apply(state)
         await self._load_controls(since)
+        await self._drop_deleted_budgets()
         self._seen_ms = started
 
     async def _run(self) -> None:
@@ -184,6 +185,39 @@ class Billing:
     def forget_budget(self, account_id: str, tag: str) -> None:
         self.budgets.pop((account_id, tag), None)
         self.wallets.cap(_tag_key(account_id, tag), f"tag {tag!r}", None)
+
+    async def adopt_budget(self, budget: BudgetInfo) -> None:
+        """Remember a budget; when it is new here, count this month's earlier spend on its tag
+        (charges made before the budget existed moved no cap in this process)."""
+        if (budget.account_id, budget.tag) not in self.budgets:
+            month = current_month()
+            query = select(-func.sum(ledger_entries.c.amount_micro_cents)).where(
+                ledger_entries.c.account_id == budget.account_id,
+                ledger_entries.c.kind == "charge",
+                ledger_entries.c.tag == budget.tag,
+                ledger_entries.c.created_at >= month_start_ms(month),
+            )
+            async with self.db.engine.connect() as conn:
+                spent = int((await conn.execute(query)).scalar() or 0)
+            self.wallets.load_spend(_tag_key(budget.account_id, budget.tag), month, spent)
+        self.remember_budget(budget)
+
+    async def _drop_deleted_budgets(self) -> None:
+        """Budgets are deleted outright (no tombstone to follow), so compare the small set of
+        ids that still exist; one remembered meanwhile (a new object) is kept."""
+        known = dict(self.budgets)
+        if not known:
+            return
+        async with self.db.engine.connect() as conn:
+            ids = set((await conn.execute(select(budgets.c.id))).scalars())
+        for key, budget in known.items():
+            if budget.id not in ids and self.budgets.get(key) is budget:
+                self.forget_budget(*key)
+
+    def sub_rpm(self, key: KeyInfo) -> int | None:
+        """The requests-per-minute limit of the key's sub-account, if any."""
+        sub = self.sub_accounts.get(key.sub_account_id) if key.sub_account_id else None
+        return sub.rate_limit_rpm if sub else None
 
     def default_tag(self, key: KeyInfo) -> str | None:
         sub = self.sub_accounts.get(key.sub_account_id) if key.sub_account_id else None

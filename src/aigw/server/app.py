@@ -14,11 +14,21 @@ from aigw.auth.secretbox import default_key_file, load_box
 from aigw.billing.service import Billing
 from aigw.catalog.loader import load_catalog
 from aigw.config import Settings
+from aigw.limits.service import Limits
 from aigw.providers.byok import ByokKeys
 from aigw.providers.registry import ProviderRegistry, load_adapters
 from aigw.server import appkeys
 from aigw.server.middleware import gateway_middleware
-from aigw.server.routes import admin, chat, models, provider_keys, wallet_admin
+from aigw.server.routes import (
+    admin,
+    budgets,
+    chat,
+    models,
+    provider_keys,
+    sub_accounts,
+    usage,
+    wallet_admin,
+)
 from aigw.store.db import Database
 from aigw.store.meta import ensure_admin_key
 from aigw.store.request_log import RequestLogWriter
@@ -52,6 +62,9 @@ def create_app(settings: Settings, *, environ: Mapping[str, str] | None = None) 
     admin.setup_routes(app)
     wallet_admin.setup_routes(app)
     provider_keys.setup_routes(app)
+    sub_accounts.setup_routes(app)
+    budgets.setup_routes(app)
+    usage.setup_routes(app)
     return app
 
 
@@ -85,6 +98,14 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     )
     await byok.start()
     app[appkeys.BYOK] = byok
+    limits = Limits.from_settings(
+        settings.redis_url,
+        rpm=settings.rate_limit_rpm,
+        tpm=settings.rate_limit_tpm,
+        fail_open=settings.rate_limit_fail_open,
+        timeout=settings.redis_timeout_ms / 1000,
+    )
+    app[appkeys.LIMITS] = limits
     app[appkeys.DATABASE] = db
     app[appkeys.KEYS] = keys
     app[appkeys.REQUEST_LOG] = writer
@@ -93,6 +114,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await app[appkeys.PROVIDERS].close()
+        await limits.close()
         await byok.stop()
         await billing.stop()
         await writer.close()

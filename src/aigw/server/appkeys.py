@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from aigw.auth.cache import KeyCache
     from aigw.billing.service import Billing
     from aigw.catalog.loader import Catalog
+    from aigw.limits.service import Limits
     from aigw.providers.byok import ByokKeys
     from aigw.providers.registry import ProviderRegistry
     from aigw.store.db import Database
@@ -25,3 +26,4 @@ REQUEST_LOG: web.AppKey[RequestLogWriter] = web.AppKey("request_log")
 PROVIDERS: web.AppKey[ProviderRegistry] = web.AppKey("providers")
 BILLING: web.AppKey[Billing] = web.AppKey("billing")
 BYOK: web.AppKey[ByokKeys] = web.AppKey("byok")
+LIMITS: web.AppKey[Limits] = web.AppKey("limits")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from aigw.billing.pricing import cost_micro_cents, micro_cents_to_cents_str, micro_cents_to_usd
 from aigw.core.usage import Usage
 from aigw.errors import GatewayError
+from aigw.limits.base import Limit
 from aigw.store.request_log import RequestLogEntry
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ class Meter:
     charged: int = 0
     billed: bool = False
     prompt_estimate: int = 0
+    limits: list[Limit] = field(default_factory=list)
+    rate_headers: dict[str, str] = field(default_factory=dict)
 
     def price(self, usage: Usage | None) -> int:
         self.usage = usage

@@ -18,7 +18,15 @@ from aigw.providers.base import translator_of
 from aigw.providers.registry import ProviderRegistry
 from aigw.routing import retry
 from aigw.routing.resolve import resolve_model
-from aigw.server.appkeys import BILLING, BYOK, CATALOG, PROVIDERS, REQUEST_LOG, SETTINGS
+from aigw.server.appkeys import (
+    BILLING,
+    BYOK,
+    CATALOG,
+    LIMITS,
+    PROVIDERS,
+    REQUEST_LOG,
+    SETTINGS,
+)
 from aigw.server.auth import authenticate
 from aigw.server.metering import MAX_TAG, Meter
 from aigw.server.middleware import (
@@ -60,6 +68,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     finally:
         meter.release()  # no-op once billed; a call that failed before its answer is free
         meter.write(app[REQUEST_LOG])
+        if meter.limits and meter.usage is not None:
+            app[LIMITS].count_tokens(meter.limits, meter.usage.total_tokens)
 
 
 async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
@@ -67,6 +77,9 @@ async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
     settings = app[SETTINGS]
     meter.key = key = await authenticate(request)
     billing = app[BILLING]
+    limits = app[LIMITS]
+    meter.limits = limits.for_key(key.key_id, key.sub_account_id, billing.sub_rpm(key))
+    meter.rate_headers = (await limits.acquire(meter.limits)).headers()
     meter.tag = read_tag(request) or billing.default_tag(key)
     raw = await request.read()
     body = parse_request(raw)
@@ -99,7 +112,11 @@ async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
         max_attempts=settings.upstream_max_attempts,
         deadline=time.monotonic() + settings.upstream_total_timeout,
     )
-    base_headers = {REQUEST_ID: request_id_of(request), "x-aig-provider": model.provider}
+    base_headers = {
+        REQUEST_ID: request_id_of(request),
+        "x-aig-provider": model.provider,
+        **meter.rate_headers,
+    }
     if stream and upstream_response.content_type == "text/event-stream":
         return await relay_stream(
             request,

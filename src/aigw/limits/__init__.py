@@ -1,0 +1,1 @@
+"""Rate limits: requests and tokens per minute, in-process or shared through Redis."""
