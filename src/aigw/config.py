@@ -133,7 +133,8 @@ class Settings:
     )
     rate_limit_rpm: int = _setting(
         0,
-        "Default requests per minute per key (0 = unlimited); bursts may reach twice the rate for 10 s.",
+        "Default requests per minute per key (0 = unlimited); bursts may run at twice the "
+        "rate for 10 s.",
     )
     rate_limit_tpm: int = _setting(0, "Default tokens per minute per key (0 = unlimited).")
     rate_limit_fail_open: bool = _setting(
