@@ -47,6 +47,8 @@ SOURCES: dict[str, tuple[str, str]] = {
     "cohere_chat": ("cohere", "cohere/"),
     "perplexity": ("perplexity", "perplexity/"),
     "ollama": ("ollama", "ollama/"),
+    "azure": ("azure", "azure/"),
+    "bedrock_converse": ("bedrock", "bedrock/"),
 }
 MODES = {"chat": "text", "embedding": "embedding", "image_generation": "image"}
 PER_MILLION = Decimal(1_000_000)

@@ -69,6 +69,7 @@ def test_providers() -> None:
     expected = {
         "xai", "openai", "anthropic", "google", "mistral", "deepseek", "groq", "together",
         "fireworks", "cohere", "openrouter", "perplexity", "ollama", "vllm", "simulator",
+        "azure", "bedrock",
     }  # fmt: skip
     assert set(c.providers) == expected
     xai = c.provider("xai")

@@ -17,13 +17,16 @@ import pytest
 from tests.harness import GatewayThread
 
 from aigw.config import load_settings
-from aigw.simulator import SimulatorThread
+from aigw.simulator import SimConfig, SimulatorThread
 
 ADMIN_KEY = "sk-aig-admin-test-0123456789abcdef0123456789"
 PROVIDERS_ON_SIM = ("XAI", "OPENAI", "DEEPSEEK", "GROQ", "MISTRAL")
 # Providers with their own wire format: the simulator serves them at their own paths, so the
 # base URL is the simulator's root (no /v1).
 NATIVE_ON_SIM = ("ANTHROPIC", "GEMINI", "COHERE", "AZURE")
+# Bedrock signs with SigV4; the simulator checks every signature with this secret.
+AWS_ACCESS_KEY_ID = "AKIDSIMULATOR0000001"
+AWS_SECRET_ACCESS_KEY = "sim/secret+access/key0000000000000000000"
 
 
 @dataclass
@@ -61,6 +64,10 @@ def environ_for(sim: SimulatorThread, *, without_key: tuple[str, ...] = ()) -> d
     for name in NATIVE_ON_SIM:
         env[f"{name}_BASE_URL"] = sim.url
         env[f"{name}_API_KEY"] = f"upstream-secret-{name.lower()}-7788"
+    env["BEDROCK_BASE_URL"] = sim.url
+    env["AWS_ACCESS_KEY_ID"] = AWS_ACCESS_KEY_ID
+    env["AWS_SECRET_ACCESS_KEY"] = AWS_SECRET_ACCESS_KEY
+    env["AWS_REGION"] = "us-west-2"
     env["SIMULATOR_BASE_URL"] = sim.base_url
     return env
 
@@ -92,7 +99,7 @@ def start_stack(database_url: str, sim: SimulatorThread, **settings: Any) -> Ite
 
 @pytest.fixture(scope="module")
 def sim_server() -> Iterator[SimulatorThread]:
-    with SimulatorThread() as sim:
+    with SimulatorThread(SimConfig(aws_secret_access_key=AWS_SECRET_ACCESS_KEY)) as sim:
         yield sim
 
 

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from aigw.config import Secret
+from aigw.core.chat import Completion, StreamDecoder
 from aigw.errors import GatewayError
+from aigw.formats.params import Encoded
+
+if TYPE_CHECKING:
+    from aigw.catalog.models import Model
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +53,38 @@ class ProviderAdapter(Protocol):
     def map_error(
         self, endpoint: Endpoint, status: int, body: bytes, headers: Mapping[str, str]
     ) -> GatewayError: ...
+
+
+@runtime_checkable
+class Translator(Protocol):
+    """Optional capability of an adapter whose upstream does not speak OpenAI chat.
+
+    The gateway's requests are OpenAI chat requests (already checked); a translator encodes
+    one for its upstream, and decodes the upstream's answer, whole or streamed, into the
+    neutral types of ``aigw.core.chat``. All of it is pure: the codecs live in ``formats/``.
+
+    - ``encode_request`` returns the upstream body and the warnings for ``x-aig-warning``;
+      it raises ``InvalidRequest`` for a parameter it cannot honour without changing the
+      answer.
+    - ``request_headers`` returns every header of the call (auth included). ``options`` are
+      the provider's settings: its ``[providers.<id>]`` table over the environment, for
+      adapters that need more than one credential (AWS). It may sign ``payload``.
+    - ``stream_content_type`` is the content type of a successful streamed answer.
+    """
+
+    stream_content_type: str
+
+    def encode_request(self, body: dict[str, Any], model: Model, *, stream: bool) -> Encoded: ...
+
+    def request_headers(
+        self, endpoint: Endpoint, url: str, payload: bytes, options: Mapping[str, str]
+    ) -> dict[str, str]: ...
+
+    def decode_response(self, raw: bytes) -> Completion: ...
+
+    def stream_decoder(self) -> StreamDecoder: ...
+
+
+def translator_of(adapter: ProviderAdapter) -> Translator | None:
+    """The adapter's translating side, or None for an OpenAI-format upstream."""
+    return adapter if isinstance(adapter, Translator) else None

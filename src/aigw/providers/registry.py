@@ -27,7 +27,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("aigw.providers")
 
-DEFAULT_PLUGINS = ("aigw.providers.openai_compatible",)
+DEFAULT_PLUGINS = (
+    "aigw.providers.openai_compatible",
+    "aigw.providers.anthropic",
+    "aigw.providers.gemini",
+    "aigw.providers.cohere",
+    "aigw.providers.azure",
+    "aigw.providers.bedrock",
+)
 ENTRY_POINT_GROUP = "aigw.providers"
 
 

@@ -23,6 +23,7 @@ from aigw.server.routes import (
     admin,
     budgets,
     chat,
+    messages,
     models,
     provider_keys,
     sub_accounts,
@@ -58,6 +59,7 @@ def create_app(settings: Settings, *, environ: Mapping[str, str] | None = None) 
     app.cleanup_ctx.append(_lifecycle)
     app.router.add_get("/healthz", healthz)
     chat.setup_routes(app)
+    messages.setup_routes(app)
     models.setup_routes(app)
     admin.setup_routes(app)
     wallet_admin.setup_routes(app)

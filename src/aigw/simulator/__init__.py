@@ -1,8 +1,10 @@
-"""An OpenAI-compatible provider simulator for tests, demos and load tests.
+"""A provider simulator for tests, demos and load tests.
 
 ``aigw simulate`` serves it from the command line; ``start_simulator`` and
 ``SimulatorThread`` embed it in tests. Content generation (``content``, ``answer``,
-``schema``) and faults are format-independent; ``openai_format`` is the one wire format so far.
+``schema``) and faults are format-independent; ``openai_format``, ``anthropic_format``,
+``gemini_format``, ``bedrock_format`` and ``cohere_format`` (Cohere and Azure) render them at
+each provider's own paths (``routes``).
 """
 
 from aigw.simulator.app import make_app

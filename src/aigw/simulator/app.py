@@ -8,7 +8,7 @@ thousands of concurrent requests cost no CPU while they wait.
 from __future__ import annotations
 
 import asyncio
-import os
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -18,11 +18,14 @@ from aigw.simulator import openai_format as oai
 from aigw.simulator.config import RequestSettings, SimConfig, request_settings
 from aigw.simulator.control import add_control_routes
 from aigw.simulator.faults import ErrorReply, Fault, error_reply
+from aigw.simulator.formats import RAW_BODY, OpenAIFormat, SimFormat, SimRequestError
 from aigw.simulator.replay import Replay
+from aigw.simulator.routes import add_provider_routes
 from aigw.simulator.state import SIM_STATE, SimState
 
 _HANG_POLL_S = 0.05
-_MALFORMED_FRAME = b"data: {not json\n\n"
+OPENAI = OpenAIFormat()
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def make_app(config: SimConfig | None = None) -> web.Application:
@@ -30,8 +33,10 @@ def make_app(config: SimConfig | None = None) -> web.Application:
     app = web.Application(client_max_size=64 * 1024 * 1024)
     state = SimState(config or SimConfig())
     app[SIM_STATE] = state
+    chat_completions = chat_handler(OPENAI)
     app.router.add_post("/v1/chat/completions", chat_completions)
     app.router.add_post("/chat/completions", chat_completions)
+    add_provider_routes(app, chat_handler)
     app.router.add_get("/v1/models", list_models)
     app.router.add_get("/healthz", healthz)
     add_control_routes(app)
@@ -47,49 +52,32 @@ async def healthz(_: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def _headers(extra: dict[str, str] | None = None) -> dict[str, str]:
-    headers = {
-        "x-request-id": "req_" + os.urandom(16).hex(),
-        "openai-version": "2020-10-01",
-        "openai-processing-ms": "1",
-        "x-ratelimit-limit-requests": "30000",
-        "x-ratelimit-remaining-requests": "29999",
-        "x-ratelimit-reset-requests": "2ms",
-    }
+def _headers(fmt: SimFormat, extra: dict[str, str] | None = None) -> dict[str, str]:
+    headers = fmt.headers()
     if extra:
         headers.update(extra)
     return headers
 
 
-def _error(state: SimState, reply: ErrorReply) -> web.Response:
+def _error(state: SimState, reply: ErrorReply, fmt: SimFormat = OPENAI) -> web.Response:
     state.stats.errors += 1
-    extra = None
-    if reply.retry_after is not None:
-        extra = {"retry-after": f"{reply.retry_after:g}"}
+    status, body, extra = fmt.error(reply)
     return web.Response(
-        status=reply.status,
-        body=oai.error_body(reply),
-        content_type="application/json",
-        headers=_headers(extra),
+        status=status, body=body, content_type="application/json", headers=_headers(fmt, extra)
     )
 
 
-def _check_auth(state: SimState, request: web.Request) -> ErrorReply | None:
+def _check_auth(
+    state: SimState, request: web.Request, fmt: SimFormat = OPENAI
+) -> ErrorReply | None:
     """Open like a local vLLM or Ollama server unless ``require_key`` is set; then only that
-    Bearer key passes, with OpenAI's 401 shapes otherwise."""
+    key passes, with the provider's 401 shapes otherwise."""
     required = state.config.require_key
     if required is None:
         return None
-    header = request.headers.get("Authorization", "")
-    scheme, _, key = header.partition(" ")
-    key = key.strip()
-    if scheme.lower() != "bearer" or not key:
-        return ErrorReply(
-            401,
-            "invalid_request_error",
-            "You didn't provide an API key. You need to provide your API key in an "
-            "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-        )
+    key = fmt.authenticate(request)
+    if key is None:
+        return fmt.missing_key()
     if key != required:
         return error_reply(Fault("401"), model="", api_key=key, retry_after=0)
     return None
@@ -102,7 +90,7 @@ async def list_models(request: web.Request) -> web.Response:
     if denied is not None:
         return _error(state, denied)
     body = oai.models_body(state.config.models, 1_700_000_000)
-    return web.Response(body=body, content_type="application/json", headers=_headers())
+    return web.Response(body=body, content_type="application/json", headers=_headers(OPENAI))
 
 
 _INVALID_JSON = ErrorReply(
@@ -114,10 +102,19 @@ _INVALID_JSON = ErrorReply(
 )
 
 
-async def chat_completions(request: web.Request) -> web.StreamResponse:
-    """``POST /v1/chat/completions``: bookkeeping, auth, then ``_respond``."""
+def chat_handler(fmt: SimFormat) -> Handler:
+    """The chat route of one wire format: bookkeeping, auth, then ``_respond``."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return await _chat(request, fmt)
+
+    return handler
+
+
+async def _chat(request: web.Request, fmt: SimFormat) -> web.StreamResponse:
     state = request.app[SIM_STATE]
     raw = await request.read()
+    request[RAW_BODY] = raw
     state.stats.requests += 1
     try:
         body: Any = orjson.loads(raw)
@@ -125,15 +122,16 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         body = None
     logged = body if body is not None else raw.decode("utf-8", "replace")
     state.record(request.method, request.path, request.headers, logged, request.query_string)
-    denied = _check_auth(state, request)
+    denied = _check_auth(state, request, fmt)
     if denied is not None:
-        return _error(state, denied)
+        return _error(state, denied, fmt)
     try:
         settings = request_settings(state.config, request.headers)
     except ValueError as exc:
-        return _error(state, ErrorReply(400, "invalid_request_error", f"x-sim header: {exc}"))
+        reply = ErrorReply(400, "invalid_request_error", f"x-sim header: {exc}")
+        return _error(state, reply, fmt)
     try:
-        return await _respond(request, state, raw, body, settings)
+        return await _respond(request, state, raw, body, settings, fmt)
     except asyncio.CancelledError:
         _count_disconnect(state, request)
         raise
@@ -143,7 +141,12 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
 
 
 async def _respond(
-    request: web.Request, state: SimState, raw: bytes, body: Any, settings: RequestSettings
+    request: web.Request,
+    state: SimState,
+    raw: bytes,
+    body: Any,
+    settings: RequestSettings,
+    fmt: SimFormat,
 ) -> web.StreamResponse:
     """Faults first, then a queued replay, then the generated answer."""
     config = state.config
@@ -155,9 +158,9 @@ async def _respond(
         return web.Response(status=503)
     if fault is not None and fault.is_error:
         model = body.get("model", "") if isinstance(body, dict) else ""
-        key = request.headers.get("Authorization", "").partition(" ")[2]
+        key = fmt.authenticate(request) or ""
         reply = error_reply(fault, model=model, api_key=key, retry_after=config.retry_after)
-        return _error(state, reply)
+        return _error(state, reply, fmt)
     if fault is not None and fault.name in ("reset", "timeout"):
         if fault.name == "timeout":
             await _hang(state, request, config.hang_seconds)
@@ -167,21 +170,21 @@ async def _respond(
         state.stats.replays_served += 1
         return await _send_replay(request, replay, settings, fault)
     if body is None:
-        return _error(state, _INVALID_JSON)
+        return _error(state, _INVALID_JSON, fmt)
     try:
-        req = oai.parse_request(body)
-    except oai.RequestError as exc:
-        return _error(state, exc.reply)
-    answer = state.answer_for(raw, req, settings.output_tokens)
-    env = oai.Envelope.new(req)
+        req = fmt.parse(request, body)
+    except SimRequestError as exc:
+        return _error(state, exc.reply, fmt)
+    cache_key = raw if fmt is OPENAI else request.path.encode() + raw
+    answer = state.answer_for(cache_key, req, settings.output_tokens)
     if req.stream:
-        frames = oai.stream_frames(answer, req, env, settings.usage_style)
-        return await _stream(request, state, frames, settings, fault)
-    payload = oai.completion_body(answer, req, env, settings.usage_style)
+        frames = fmt.frames(answer, req, settings.usage_style)
+        return await _stream(request, state, frames, settings, fault, fmt)
+    payload = fmt.body(answer, req, settings.usage_style)
     delay = _ttft(settings, fault, config) + _generation_s(settings, answer.completion_tokens)
     if delay and not await _sleep(state, delay):
         return web.Response(status=503)
-    return await _send_body(request, state, payload, fault)
+    return await _send_body(request, state, payload, fault, fmt)
 
 
 def _ttft(settings: RequestSettings, fault: Fault | None, config: SimConfig) -> float:
@@ -201,17 +204,17 @@ def _after_chunks(fault: Fault, config: SimConfig) -> int:
 
 
 async def _send_body(
-    request: web.Request, state: SimState, payload: bytes, fault: Fault | None
+    request: web.Request, state: SimState, payload: bytes, fault: Fault | None, fmt: SimFormat
 ) -> web.StreamResponse:
     """A complete JSON body, or half of one for the malformed / stall / cut faults."""
     name = fault.name if fault is not None else ""
     if name not in ("malformed", "stall", "cut"):
         state.stats.completions += 1
-        return web.Response(body=payload, content_type="application/json", headers=_headers())
+        return web.Response(body=payload, content_type="application/json", headers=_headers(fmt))
     half = payload[: len(payload) // 2]
     if name == "malformed":
-        return web.Response(body=half, content_type="application/json", headers=_headers())
-    resp = web.StreamResponse(headers=_headers())
+        return web.Response(body=half, content_type="application/json", headers=_headers(fmt))
+    resp = web.StreamResponse(headers=_headers(fmt))
     resp.content_type = "application/json"
     resp.content_length = len(payload)
     await resp.prepare(request)
@@ -228,16 +231,21 @@ async def _stream(
     frames: list[tuple[bytes, int]],
     settings: RequestSettings,
     fault: Fault | None,
+    fmt: SimFormat,
 ) -> web.StreamResponse:
-    """Write SSE frames: first after ttft, then paced at tokens/s; apply stream faults."""
+    """Write stream frames: first after ttft, then paced at tokens/s; apply stream faults."""
     config = state.config
     name = fault.name if fault is not None else ""
-    if fault is not None and name in ("stall", "cut", "malformed"):
-        keep = frames[: _after_chunks(fault, config)]
-        frames = keep + [(_MALFORMED_FRAME, 0), (oai.DONE, 0)] if name == "malformed" else keep
-    resp = web.StreamResponse(headers=_headers())
-    resp.content_type = "text/event-stream"
-    resp.charset = "utf-8"
+    if fault is not None and name in ("stall", "cut", "malformed", "stream_error"):
+        frames = frames[: _after_chunks(fault, config)]
+        if name == "malformed":
+            frames.append((fmt.malformed_frame, 0))
+        elif name == "stream_error":
+            frames.append((fmt.stream_error_frame(), 0))
+    resp = web.StreamResponse(headers=_headers(fmt))
+    resp.content_type = fmt.stream_content_type
+    if fmt.stream_content_type.startswith("text/"):
+        resp.charset = "utf-8"
     state.stats.streams_started += 1
     await resp.prepare(request)
     await _write_paced(state, resp, frames, _ttft(settings, fault, config), settings)
@@ -287,7 +295,7 @@ async def _send_replay(
 ) -> web.StreamResponse:
     """The recorded body verbatim; an SSE recording is split into frames and paced."""
     state = request.app[SIM_STATE]
-    headers = _headers(dict(replay.headers))
+    headers = _headers(OPENAI, dict(replay.headers))
     if not replay.is_stream or replay.status != 200:
         resp = web.Response(status=replay.status, body=replay.body, headers=headers)
         resp.headers["Content-Type"] = replay.content_type

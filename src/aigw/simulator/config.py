@@ -25,6 +25,7 @@ class SimConfig:
     forces the answer length; otherwise each prompt gets a stable length within
     ``min_output_tokens..max_output_tokens``. ``fault`` is applied to ``fault_rate`` of chat
     requests. ``usage_style`` "deepseek" puts usage on the finish chunk of a stream.
+    ``aws_secret_access_key`` makes the Bedrock routes check each request's SigV4 signature.
     """
 
     latency_ms: float = 0.0
@@ -42,6 +43,7 @@ class SimConfig:
     hang_seconds: float = 300.0
     seed: int = 0
     require_key: str | None = None
+    aws_secret_access_key: str | None = None
     usage_style: str = "openai"
     models: tuple[str, ...] = DEFAULT_MODELS
     replay_path: str | None = None

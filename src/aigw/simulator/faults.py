@@ -11,8 +11,16 @@ import random
 from collections import deque
 from dataclasses import dataclass
 
-ERROR_FAULTS = ("500", "502", "503", "429", "429_quota", "401", "400")
-TRANSPORT_FAULTS = ("timeout", "slow_first_token", "stall", "cut", "malformed", "reset")
+ERROR_FAULTS = ("500", "502", "503", "529", "429", "429_quota", "401", "400", "context_length")
+TRANSPORT_FAULTS = (
+    "timeout",
+    "slow_first_token",
+    "stall",
+    "cut",
+    "malformed",
+    "reset",
+    "stream_error",
+)
 FAULT_NAMES = ERROR_FAULTS + TRANSPORT_FAULTS
 
 FAULT_HELP: dict[str, str] = {
@@ -23,12 +31,15 @@ FAULT_HELP: dict[str, str] = {
     "429_quota": "429 insufficient_quota (not retryable)",
     "401": "401 invalid_api_key",
     "400": "400 invalid_request_error",
+    "529": "529 overloaded (Anthropic's status for a saturated API)",
+    "context_length": "400: the prompt is longer than the model's context window",
     "timeout": "accept the request and never answer (until --hang-seconds)",
     "slow_first_token": "wait --fault-delay-ms before the first byte of the answer",
     "stall": "send --fault-after-chunks chunks, then hang",
     "cut": "send --fault-after-chunks chunks, then drop the connection (no [DONE])",
     "malformed": "200 with invalid JSON (non-stream) or a `data: {not json` frame (stream)",
     "reset": "drop the connection before any response",
+    "stream_error": "send --fault-after-chunks chunks, then an error event inside the stream",
 }
 
 
@@ -107,6 +118,15 @@ def error_reply(fault: Fault, *, model: str, api_key: str, retry_after: float) -
         )
     elif name == "400":
         reply = ErrorReply(400, "invalid_request_error", "Simulated invalid request.")
+    elif name == "context_length":
+        reply = ErrorReply(
+            400,
+            "invalid_request_error",
+            "This model's maximum context length is 128000 tokens. However, your messages "
+            "resulted in 130000 tokens. Please reduce the length of the messages.",
+            code="context_length_exceeded",
+            param="messages",
+        )
     else:
         reply = _generic(int(name))
     if fault.status is not None and fault.status != reply.status:
@@ -121,6 +141,7 @@ def _generic(status: int) -> ErrorReply:
         500: "The server had an error while processing your request. Sorry about that!",
         502: "Bad gateway.",
         503: "The engine is currently overloaded, please try again later.",
+        529: "Overloaded",
         504: "Gateway timeout.",
     }
     if status >= 500:

@@ -14,6 +14,7 @@ from aiohttp import web
 from aigw.billing.estimate import max_prompt_tokens, reserve_amount, typical_prompt_tokens
 from aigw.errors import GatewayError, InvalidRequest
 from aigw.formats.openai_chat import parse_request, prepare_upstream
+from aigw.providers.base import translator_of
 from aigw.providers.registry import ProviderRegistry
 from aigw.routing import retry
 from aigw.routing.resolve import resolve_model
@@ -35,6 +36,7 @@ from aigw.server.middleware import (
     request_id_of,
 )
 from aigw.server.relay import relay_json, relay_stream
+from aigw.server.translated import relay_translated
 
 TAG_HEADER = "x-aig-tag"
 
@@ -98,6 +100,8 @@ async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
     if meter.byok:
         ceiling = billing.byok_ceiling(model, body, max_prompt_tokens(len(raw)), settings)
     meter.reservation = billing.reserve(key, ceiling, meter.tag)
+    if translator_of(upstream.adapter) is not None:
+        return await relay_translated(request, meter, body, model, upstream, settings)
     payload, show_usage = prepare_upstream(body, model.upstream_id, stream=stream)
     url = upstream.adapter.chat_url(upstream.endpoint, model.upstream_id, stream=stream)
     upstream_response = await retry.send(

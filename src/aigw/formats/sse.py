@@ -1,0 +1,56 @@
+"""Server-sent events: an incremental parser and the frame writer (pure, no I/O).
+
+Recorded upstreams differ in framing: Anthropic names each event (``event:`` lines) and pads
+its JSON with trailing spaces, Gemini ends lines with CRLF, OpenAI sends bare ``data:`` lines
+and a ``[DONE]`` sentinel. The parser accepts all of them, split at any byte.
+"""
+
+from __future__ import annotations
+
+SSEEvent = tuple[str, bytes]
+"""(event name or "", data payload with multi-line data joined by newlines)."""
+
+
+class SSEParser:
+    __slots__ = ("_buf",)
+
+    def __init__(self) -> None:
+        self._buf = b""
+
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        buf = self._buf + chunk if self._buf else chunk
+        if b"\r" in buf:
+            buf = buf.replace(b"\r\n", b"\n")
+        cut = buf.rfind(b"\n\n")
+        if cut < 0:
+            self._buf = buf
+            return []
+        ready, self._buf = buf[:cut], buf[cut + 2 :]
+        return _parse_blocks(ready)
+
+    def finish(self) -> list[SSEEvent]:
+        rest, self._buf = self._buf, b""
+        return _parse_blocks(rest) if rest.strip() else []
+
+
+def _parse_blocks(ready: bytes) -> list[SSEEvent]:
+    events: list[SSEEvent] = []
+    for block in ready.split(b"\n\n"):
+        name = ""
+        data: list[bytes] = []
+        for line in block.split(b"\n"):
+            if line.startswith(b"data:"):
+                value = line[5:]
+                data.append(value[1:] if value.startswith(b" ") else value)
+            elif line.startswith(b"event:"):
+                name = line[6:].strip().decode("utf-8", "replace")
+        if data:
+            events.append((name, b"\n".join(data)))
+    return events
+
+
+def frame(data: bytes, event: str | None = None) -> bytes:
+    """One SSE frame; ``event`` adds an ``event:`` line (Anthropic's framing)."""
+    if event is None:
+        return b"data: " + data + b"\n\n"
+    return b"event: " + event.encode() + b"\ndata: " + data + b"\n\n"

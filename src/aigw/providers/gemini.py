@@ -1,0 +1,79 @@
+"""Google Gemini upstream: ``/v1beta/models/{model}:generateContent`` and
+``:streamGenerateContent?alt=sse``, authenticated with ``x-goog-api-key``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from aigw.core.chat import Completion, StreamDecoder
+from aigw.errors import GatewayError, UpstreamError
+from aigw.formats import gemini as codec
+from aigw.formats.params import Encoded
+from aigw.providers import mapping
+from aigw.providers.base import Endpoint
+
+if TYPE_CHECKING:
+    from aigw.catalog.models import Model
+    from aigw.providers.registry import AdapterRegistry
+
+
+class GeminiAdapter:
+    wire_format = "gemini"
+    stream_content_type = "text/event-stream"
+
+    def chat_url(self, endpoint: Endpoint, upstream_model: str, *, stream: bool) -> str:
+        base = endpoint.base_url.rstrip("/")
+        if not base.endswith(("/v1beta", "/v1")):
+            base += "/v1beta"
+        if stream:
+            return f"{base}/models/{upstream_model}:streamGenerateContent?alt=sse"
+        return f"{base}/models/{upstream_model}:generateContent"
+
+    def headers(self, endpoint: Endpoint) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        if endpoint.api_key:
+            headers["x-goog-api-key"] = endpoint.api_key.reveal()
+        return headers
+
+    def request_headers(
+        self, endpoint: Endpoint, url: str, payload: bytes, options: Mapping[str, str]
+    ) -> dict[str, str]:
+        return self.headers(endpoint)
+
+    def map_error(
+        self, endpoint: Endpoint, status: int, body: bytes, headers: Mapping[str, str]
+    ) -> GatewayError:
+        kind, delay, quotas, reasons = codec.error_fields(body)
+        if status == 429 or kind == "RESOURCE_EXHAUSTED":
+            if delay is None and any("PerDay" in q for q in quotas):
+                return mapping.quota(endpoint)
+            return mapping.saturated(endpoint, status, headers, delay)
+        if "API_KEY_INVALID" in reasons or status in (401, 403):
+            return mapping.credentials(endpoint, status)
+        if status == 404:
+            return mapping.not_found(endpoint)
+        if status == 503 or kind == "UNAVAILABLE":
+            return mapping.saturated(endpoint, status, headers)
+        if 400 <= status < 500 and status != 408:
+            return mapping.rejected(endpoint, kind)
+        return mapping.failed(endpoint, status)
+
+    def encode_request(self, body: dict[str, Any], model: Model, *, stream: bool) -> Encoded:
+        return codec.encode_request(body)
+
+    def decode_response(self, raw: bytes) -> Completion:
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise UpstreamError("The upstream provider returned a malformed response.") from None
+        return codec.completion_from_gemini(data)
+
+    def stream_decoder(self) -> StreamDecoder:
+        return codec.GeminiStreamDecoder()
+
+
+def register(registry: AdapterRegistry) -> None:
+    registry.register(GeminiAdapter())
