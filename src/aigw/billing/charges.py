@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from aigw.billing.ledger import Entry, append
-from aigw.billing.wallet import Wallets
+from aigw.billing.ledger import Entry, WalletState, append
+from aigw.billing.wallet import Reservation
 from aigw.store.db import Database
 
 log = logging.getLogger("aigw.billing")
@@ -24,20 +25,25 @@ log = logging.getLogger("aigw.billing")
 @dataclass(slots=True)
 class _Pending:
     entry: Entry
+    reservation: Reservation | None
     done: asyncio.Future[None]
+
+
+# Told about each committed charge and the wallet row after it (to move the live balances).
+OnCommitted = Callable[[Entry, Reservation | None, WalletState], Awaitable[None]]
 
 
 class ChargeWriter:
     def __init__(
         self,
         db: Database,
-        wallets: Wallets,
+        on_committed: OnCommitted,
         *,
         wait_seconds: float = 5.0,
         max_backoff: float = 5.0,
     ) -> None:
         self._db = db
-        self._wallets = wallets
+        self._on_committed = on_committed
         self._wait = wait_seconds
         self._max_backoff = max_backoff
         self._queue: list[_Pending] = []
@@ -52,10 +58,10 @@ class ChargeWriter:
     def pending(self) -> int:
         return len(self._queue)
 
-    async def commit(self, entry: Entry) -> bool:
+    async def commit(self, entry: Entry, reservation: Reservation | None = None) -> bool:
         """Queue one charge and wait for its transaction; False if it is still queued."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(entry, done))
+        self._queue.append(_Pending(entry, reservation, done))
         self._wake.set()
         try:
             await asyncio.wait_for(asyncio.shield(done), self._wait)
@@ -98,8 +104,9 @@ class ChargeWriter:
             backoff = 0.05
             by_account = {s.account_id: s for s in states}
             for p in batch:
-                self._wallets.committed(
-                    p.entry.account_id, -p.entry.amount_micro_cents, by_account[p.entry.account_id]
-                )
+                try:
+                    await self._on_committed(p.entry, p.reservation, by_account[p.entry.account_id])
+                except Exception:
+                    log.exception("updating the live balance after a commit failed")
                 if not p.done.done():
                     p.done.set_result(None)

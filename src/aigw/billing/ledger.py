@@ -146,13 +146,16 @@ async def adjust(db: Database, account: str, amount_micro_cents: int, note: str)
     return state
 
 
-async def wallet_states(db: Database, since_ms: int = 0) -> list[WalletState]:
+async def wallet_states(
+    db: Database, since_ms: int = 0, *, account_id: str | None = None
+) -> list[WalletState]:
+    query = select(wallets.c.account_id, wallets.c.balance_micro_cents, wallets.c.version).where(
+        wallets.c.updated_at >= since_ms
+    )
+    if account_id is not None:
+        query = query.where(wallets.c.account_id == account_id)
     async with db.engine.connect() as conn:
-        rows = await conn.execute(
-            select(wallets.c.account_id, wallets.c.balance_micro_cents, wallets.c.version).where(
-                wallets.c.updated_at >= since_ms
-            )
-        )
+        rows = await conn.execute(query)
         return [WalletState(r[0], int(r[1]), int(r[2])) for r in rows]
 
 

@@ -23,7 +23,9 @@ from aigw.billing import ledger
 from aigw.billing.charges import ChargeWriter
 from aigw.billing.estimate import max_output_tokens
 from aigw.billing.ledger import Entry, fee_of
+from aigw.billing.shared_wallet import SharedWallets
 from aigw.billing.wallet import Cap, Reservation, Wallets, current_month
+from aigw.errors import ServiceUnavailable
 from aigw.store.db import Database
 from aigw.store.tables import budgets, ledger_entries, now_ms, sub_accounts
 
@@ -67,14 +69,27 @@ class Billing:
         fee_mode: str = "topup",
         byok_fee_per_1m: Decimal = Decimal(0),
         refresh_seconds: float = 2.0,
+        redis_url: str | None = None,
+        redis_timeout: float = 0.25,
+        hold_ttl: float = 900.0,
     ) -> None:
         self.db = db
         self.enabled = enabled
         self.fee_percent = fee_percent
         self.fee_mode = fee_mode
         self.byok_fee_per_1m = byok_fee_per_1m
-        self.wallets = Wallets(enforce=enabled)
-        self.charges = ChargeWriter(db, self.wallets)
+        self.wallets = Wallets(enforce=enabled)  # caps' definitions; balances when local
+        self.shared: SharedWallets | None = None
+        if redis_url:
+            self.shared = SharedWallets(
+                redis_url,
+                enforce=enabled,
+                load_balance=self._balance_of,
+                load_spend=self._spend_of,
+                hold_ttl=hold_ttl,
+                timeout=redis_timeout,
+            )
+        self.charges = ChargeWriter(db, self._committed)
         self.sub_accounts: dict[str, SubAccountInfo] = {}
         self.budgets: dict[tuple[str, str], BudgetInfo] = {}
         self._refresh_seconds = refresh_seconds
@@ -94,11 +109,13 @@ class Billing:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self.charges.close()
+        if self.shared is not None:
+            await self.shared.close()
 
     async def reload(self) -> None:
         started = now_ms()
         for state in await ledger.wallet_states(self.db):
-            self.wallets.apply(state)
+            await self._apply(state)
         await self._load_controls(0)
         await self._load_month_spend()
         self._seen_ms = started
@@ -107,7 +124,7 @@ class Billing:
         started = now_ms()
         since = self._seen_ms - 5000  # overlap: clocks and commit order are not exact
         for state in await ledger.wallet_states(self.db, since):
-            self.wallets.apply(state)
+            await self._apply(state)
         await self._load_controls(since)
         await self._drop_deleted_budgets()
         self._seen_ms = started
@@ -223,9 +240,56 @@ class Billing:
         sub = self.sub_accounts.get(key.sub_account_id) if key.sub_account_id else None
         return sub.default_tag if sub else None
 
+    # -- the shared store -------------------------------------------------------------------
+
+    async def _apply(self, state: ledger.WalletState) -> None:
+        self.wallets.apply(state)
+        if self.shared is not None:
+            try:
+                await self.shared.apply(state)
+            except ServiceUnavailable:
+                log.error("could not mirror the balance of %s to Redis", state.account_id)
+
+    async def _balance_of(self, account_id: str) -> ledger.WalletState:
+        found = await ledger.wallet_states(self.db, account_id=account_id)
+        return found[0] if found else ledger.WalletState(account_id, 0, 0)
+
+    async def _spend_of(self, cap: Cap) -> int:
+        """This month's committed charges under a cap, from the ledger (the truth)."""
+        where = [
+            ledger_entries.c.kind == "charge",
+            ledger_entries.c.created_at >= month_start_ms(current_month()),
+        ]
+        kind, _, rest = cap.key.partition(":")
+        if kind == "sub":
+            where.append(ledger_entries.c.sub_account_id == rest)
+        else:
+            account_id, _, tag = rest.partition(":")
+            where += [ledger_entries.c.account_id == account_id, ledger_entries.c.tag == tag]
+        query = select(-func.sum(ledger_entries.c.amount_micro_cents)).where(*where)
+        async with self.db.engine.connect() as conn:
+            return int((await conn.execute(query)).scalar() or 0)
+
+    async def _committed(
+        self, entry: Entry, reservation: Reservation | None, state: ledger.WalletState
+    ) -> None:
+        charged = -entry.amount_micro_cents
+        if self.shared is not None and reservation is not None:
+            await self.shared.committed(reservation, charged, state)
+            self.wallets.apply(state)
+        else:
+            self.wallets.committed(entry.account_id, charged, state)
+
+    async def balance_view(self, account_id: str) -> tuple[int, int, int]:
+        """(committed balance, settled but uncommitted, reserved) for reports."""
+        if self.shared is not None:
+            committed, held = await self.shared.view(account_id)
+            return committed, 0, held
+        return self.wallets.view(account_id)
+
     # -- the request path -----------------------------------------------------------------
 
-    def reserve(self, key: KeyInfo, amount: int, tag: str | None) -> Reservation | None:
+    async def reserve(self, key: KeyInfo, amount: int, tag: str | None) -> Reservation | None:
         """Hold the request's maximum cost; raises 402. None when billing is off."""
         if not self.enabled:
             return None
@@ -242,6 +306,8 @@ class Billing:
                     _tag_key(key.account_id, tag), f"tag {tag!r}", budget.monthly_cap_cents
                 )
             )
+        if self.shared is not None:
+            return await self.shared.reserve(key.account_id, amount, tuple(caps))
         return self.wallets.reserve(key.account_id, amount, tuple(caps))
 
     def charge_for(self, cost: int, *, byok: bool, total_tokens: int) -> tuple[int, int]:
@@ -262,7 +328,7 @@ class Billing:
         tokens = prompt_tokens + max_output_tokens(model, body, settings)
         return self.charge_for(0, byok=True, total_tokens=tokens)[0]
 
-    def settle(
+    async def settle(
         self,
         reservation: Reservation | None,
         key: KeyInfo,
@@ -275,7 +341,13 @@ class Billing:
         """Settle in memory; the returned entry must then be passed to ``commit``."""
         if reservation is None:
             return None
-        self.wallets.settle(reservation, charged)
+        if self.shared is not None:
+            if charged == 0:
+                await self.shared.release(reservation)
+                return None
+            await self.shared.settle(reservation, charged)
+        else:
+            self.wallets.settle(reservation, charged)
         if charged == 0:
             return None
         return Entry(
@@ -288,13 +360,17 @@ class Billing:
             tag=tag,
         )
 
-    def release(self, reservation: Reservation | None) -> None:
-        if reservation is not None:
+    async def release(self, reservation: Reservation | None) -> None:
+        if reservation is None:
+            return
+        if self.shared is not None:
+            await self.shared.release(reservation)
+        else:
             self.wallets.release(reservation)
 
-    async def commit(self, entry: Entry | None) -> None:
+    async def commit(self, entry: Entry | None, reservation: Reservation | None = None) -> None:
         if entry is not None:
-            await self.charges.commit(entry)
+            await self.charges.commit(entry, reservation)
 
 
 def _sub_key(sub_id: str) -> str:

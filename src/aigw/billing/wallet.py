@@ -62,6 +62,7 @@ class Reservation:
     amount: int
     caps: tuple[Cap, ...] = ()
     open: bool = True
+    hold: str = ""  # the shared store's id for this reservation (SharedWallets only)
 
 
 class Wallets:

@@ -88,6 +88,9 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         fee_mode=settings.platform_fee_mode,
         byok_fee_per_1m=settings.byok_fee_per_1m,
         refresh_seconds=settings.key_refresh_seconds,
+        redis_url=settings.redis_url,
+        redis_timeout=settings.redis_timeout_ms / 1000,
+        hold_ttl=settings.upstream_total_timeout + 60,
     )
     await billing.start()
     byok = ByokKeys(

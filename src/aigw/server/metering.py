@@ -81,7 +81,7 @@ class Meter:
         self.charged, fee = self.billing.charge_for(
             self.cost, byok=self.byok, total_tokens=usage.total_tokens
         )
-        entry = self.billing.settle(
+        entry = await self.billing.settle(
             self.reservation,
             self.key,
             request_id=self.request_id,
@@ -89,13 +89,13 @@ class Meter:
             fee=fee,
             tag=self.tag,
         )
-        await self.billing.commit(entry)
+        await self.billing.commit(entry, self.reservation)
 
-    def release(self) -> None:
+    async def release(self) -> None:
         """A failed call costs nothing: give the reservation back."""
         if not self.billed and self.billing is not None:
             self.billed = True
-            self.billing.release(self.reservation)
+            await self.billing.release(self.reservation)
 
     def mark_first_byte(self) -> None:
         if self.first_byte is None:

@@ -66,7 +66,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             meter.status, meter.error_type = 500, "server_error"
         raise
     finally:
-        meter.release()  # no-op once billed; a call that failed before its answer is free
+        await meter.release()  # no-op once billed; a call that failed before its answer is free
         meter.write(app[REQUEST_LOG])
         if meter.limits and meter.usage is not None:
             app[LIMITS].count_tokens(meter.limits, meter.usage.total_tokens)
@@ -99,7 +99,7 @@ async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
     ceiling = reserve_amount(model, body, max_prompt_tokens(len(raw)), settings)
     if meter.byok:
         ceiling = billing.byok_ceiling(model, body, max_prompt_tokens(len(raw)), settings)
-    meter.reservation = billing.reserve(key, ceiling, meter.tag)
+    meter.reservation = await billing.reserve(key, ceiling, meter.tag)
     if translator_of(upstream.adapter) is not None:
         return await relay_translated(request, meter, body, model, upstream, settings)
     payload, show_usage = prepare_upstream(body, model.upstream_id, stream=stream)

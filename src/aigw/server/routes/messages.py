@@ -119,7 +119,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
             meter.status, meter.error_type = 500, "server_error"
         raise
     finally:
-        meter.release()  # no-op once billed; a call that failed before its answer is free
+        await meter.release()  # no-op once billed; a call that failed before its answer is free
         meter.write(request.app[REQUEST_LOG])
 
 
@@ -159,7 +159,7 @@ async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
         ceiling = billing.byok_ceiling(model, translated, max_prompt_tokens(len(raw)), settings)
     else:
         ceiling = reserve_amount(model, translated, max_prompt_tokens(len(raw)), settings)
-    meter.reservation = billing.reserve(key, ceiling, meter.tag)
+    meter.reservation = await billing.reserve(key, ceiling, meter.tag)
     if isinstance(upstream.adapter, AnthropicAdapter):
         return await _pass_through(request, meter, upstream, body, stream)
     options = provider_options(app, model.provider, settings)

@@ -47,7 +47,7 @@ async def balance(request: web.Request) -> web.Response:
         sub = await sub_accounts.get_sub_account(db, key.account_id, key.sub_account_id)
         cap = sub.spend_cap_cents if sub is not None else None
         return json_response(_sub_account_balance(key, cap, spent_today, spent_month))
-    committed, uncommitted, reserved = request.app[BILLING].wallets.view(key.account_id)
+    committed, uncommitted, reserved = await request.app[BILLING].balance_view(key.account_id)
     settings = request.app[SETTINGS]
     top_ups = await usage.last_top_ups(db, key.account_id, TOP_UPS_SHOWN)
     body = {
