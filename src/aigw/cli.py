@@ -65,6 +65,15 @@ def main(ctx: click.Context, config: str | None, db: str | None) -> None:
 @click.option("--port", type=int, envvar="AIGW_PORT", help="Port to listen on (default 8080).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Config file.")
 @click.option("--db", "db_url", help="Database URL (as the group option --db).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    envvar="AIGW_WORKERS",
+    show_default=True,
+    help="Processes serving the same port. More than 1 needs AIGW_REDIS_URL and a "
+    "postgresql:// database. Env: AIGW_WORKERS.",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -72,6 +81,7 @@ def serve(
     port: int | None,
     config_file: str | None,
     db_url: str | None,
+    workers: int,
 ) -> None:
     """Start the gateway (SQLite by default; nothing else to install)."""
     from aigw.server.run import serve as run_server
@@ -79,7 +89,10 @@ def serve(
     if config_file:
         ctx.find_root().obj["config"] = config_file
     settings = _settings(ctx, host=host, port=port, **({"database_url": db_url} if db_url else {}))
-    run_server(settings, command=_aigw_command())
+    try:
+        run_server(settings, command=_aigw_command(), workers=workers)
+    except ConfigError as err:
+        raise click.ClickException(str(err)) from None
 
 
 @main.group()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from aigw.server.routes import (
     wallet_admin,
 )
 from aigw.store.db import Database
+from aigw.store.instances import Registration
 from aigw.store.meta import ensure_admin_key
 from aigw.store.request_log import RequestLogWriter
 
@@ -41,7 +43,8 @@ GENERATED_ADMIN_KEY: web.AppKey[list[str]] = web.AppKey("generated_admin_key", l
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return web.Response(body=orjson.dumps({"status": "ok"}), content_type="application/json")
+    body = {"status": "ok", "pid": os.getpid()}  # which worker answered (--workers N)
+    return web.Response(body=orjson.dumps(body), content_type="application/json")
 
 
 def create_app(settings: Settings, *, environ: Mapping[str, str] | None = None) -> web.Application:
@@ -74,6 +77,8 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     settings = app[appkeys.SETTINGS]
     db = Database.from_url(settings.database_url)
     await db.migrate()
+    registration = Registration(db, shared=bool(settings.redis_url))
+    await registration.start()  # refuses a second process without a shared store
     generated = await ensure_admin_key(db, settings.admin_key)
     if generated:
         app[GENERATED_ADMIN_KEY].append(generated)
@@ -124,4 +129,5 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         await billing.stop()
         await writer.close()
         await keys.stop()
+        await registration.stop()
         await db.close()

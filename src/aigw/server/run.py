@@ -26,7 +26,7 @@ def _install_uvloop() -> None:
 
 
 async def start(
-    settings: Settings, *, environ: Mapping[str, str] | None = None
+    settings: Settings, *, environ: Mapping[str, str] | None = None, reuse_port: bool = False
 ) -> tuple[web.AppRunner, str]:
     """Start serving; returns the runner (call ``cleanup()``) and the base URL."""
     app = create_app(settings, environ=environ)
@@ -37,7 +37,7 @@ async def start(
         shutdown_timeout=10.0,
     )
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
+    site = web.TCPSite(runner, settings.host, settings.port, backlog=1024, reuse_port=reuse_port)
     await site.start()
     port = runner.addresses[0][1] if settings.port == 0 else settings.port
     return runner, f"http://{settings.host}:{port}"
@@ -67,10 +67,13 @@ def banner(settings: Settings, url: str, admin_key: str | None, command: str) ->
     return "\n".join(lines)
 
 
-async def _main(settings: Settings, command: str) -> None:
-    runner, url = await start(settings)
+async def _main(
+    settings: Settings, command: str, *, reuse_port: bool = False, quiet: bool = False
+) -> None:
+    runner, url = await start(settings, reuse_port=reuse_port)
     generated = runner.app[GENERATED_ADMIN_KEY] if runner.app is not None else []
-    print(banner(settings, url, generated[0] if generated else None, command), flush=True)
+    if not quiet:
+        print(banner(settings, url, generated[0] if generated else None, command), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -83,9 +86,27 @@ async def _main(settings: Settings, command: str) -> None:
         await runner.cleanup()
 
 
-def serve(settings: Settings, *, command: str = "aigw") -> None:
+def serve(settings: Settings, *, command: str = "aigw", workers: int = 1) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if workers > 1:
+        from aigw.server.workers import supervise
+
+        supervise(settings, command, workers)
+        return
     _install_uvloop()
     asyncio.run(_main(settings, command))
+
+
+def run_worker(settings: Settings, command: str, index: int) -> None:
+    """One of ``--workers N`` processes: all listen on the same port (SO_REUSEPORT)."""
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format=f"%(asctime)s %(levelname)s worker-{index} %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    _install_uvloop()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_main(settings, command, reuse_port=True, quiet=index > 0))

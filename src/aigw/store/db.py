@@ -84,6 +84,7 @@ class Database:
                 pool_size=pool_size,
                 max_overflow=pool_size,
                 pool_recycle=1800,
+                pool_pre_ping=True,  # survive a server restart without restarting us
                 connect_args={"timeout": 10},
             )
         db = cls(engine)
