@@ -19,7 +19,7 @@ import redis
 
 from aigw.billing import ledger
 from aigw.config import load_settings
-from aigw.server.appkeys import DATABASE, LIMITS, REQUEST_LOG
+from aigw.server.appkeys import BILLING, DATABASE, LIMITS, REQUEST_LOG
 from aigw.simulator import SimulatorThread
 from aigw.store import request_log
 from aigw.store.accounts import get_account
@@ -86,6 +86,8 @@ def test_redis_down_rate_limits_open_wallets_closed_then_recovery(
             assert status == 503 and body["error"]["type"] == "service_unavailable"
             assert took < 2.0, "a dead Redis must not hold requests"
             assert gw.app[LIMITS].unavailable >= 1, "the limiter failed open, and counted it"
+            shared = gw.app[BILLING].shared
+            assert shared is not None and shared.unavailable >= 1, "the wallet failed closed"
             server.start()  # empty: balances are reloaded from the ledger
             deadline = time.monotonic() + 10
             while asyncio.run(_call(gw.base_url, key))[0] != 200:

@@ -17,6 +17,7 @@ the process reloads the balance or the month's spend from the database, then ret
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -27,6 +28,8 @@ from redis.exceptions import RedisError
 from aigw.billing.ledger import WalletState
 from aigw.billing.wallet import Cap, Reservation, current_month, usd
 from aigw.errors import BudgetExceeded, InsufficientCredits, ServiceUnavailable
+
+log = logging.getLogger("aigw.billing")
 
 _HELD = """
 local function held(hkey, xkey, now)
@@ -137,6 +140,7 @@ class SharedWallets:
         self._load_balance = load_balance
         self._load_spend = load_spend
         self._ttl_ms = int(hold_ttl * 1000)
+        self.unavailable = 0  # times Redis could not answer (a metric)
 
     @staticmethod
     def _wallet_keys(account_id: str) -> list[str]:
@@ -157,8 +161,10 @@ class SharedWallets:
     async def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
         try:
             return await script(keys=keys, args=args)
-        except (RedisError, OSError, TimeoutError):
+        except (RedisError, OSError, TimeoutError) as exc:
             # Budgets fail closed: without the shared store no one can tell what is left.
+            self.unavailable += 1
+            log.error("shared wallet store unavailable (%s); refusing", type(exc).__name__)
             raise ServiceUnavailable(
                 "The shared wallet store is unavailable; retry shortly.", retry_after=1
             ) from None
