@@ -134,6 +134,30 @@ def accounts_list(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"{a.id}  {a.name}")
 
 
+@accounts.command("limits")
+@click.argument("name")
+@click.option(
+    "--rpm", type=click.IntRange(min=0), default=None, help="Requests per minute (0 = none)."
+)
+@click.option(
+    "--tpm", type=click.IntRange(min=0), default=None, help="Tokens per minute (0 = none)."
+)
+@click.pass_context
+def accounts_limits(ctx: click.Context, name: str, rpm: int | None, tpm: int | None) -> None:
+    """Set the default rate limits of NAME's keys (unset options: the gateway's default)."""
+    from aigw.store import accounts as store
+
+    async def go() -> Any:
+        async with _database(ctx) as db:
+            return await store.set_account_limits(db, name, rpm=rpm, tpm=tpm)
+
+    account = _run(go())
+    click.echo(
+        f"limits of {account.name}: rpm={rpm if rpm is not None else 'default'}, "
+        f"tpm={tpm if tpm is not None else 'default'}"
+    )
+
+
 @main.group()
 def keys() -> None:
     """Create, list and revoke API keys."""

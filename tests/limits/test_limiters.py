@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
+from aigw.auth.keys import KeyInfo
 from aigw.errors import RateLimited, ServiceUnavailable
 from aigw.limits.base import Limit, LimiterUnavailable, RateLimiter, burst_requests, duration
 from aigw.limits.memory import MemoryLimiter
@@ -139,7 +140,7 @@ async def test_redis_down_does_not_hang(redis_url: str) -> None:
 
 async def test_service_raises_429_with_whole_second_retry_after() -> None:
     limits = Limits(MemoryLimiter(), default_rpm=3)
-    for_key = limits.for_key("k1", None, None)
+    for_key = limits.for_key(KeyInfo("k1", "a1", "acme", None), None)
     await limits.acquire(for_key)
     with pytest.raises(RateLimited) as info:
         await limits.acquire(for_key)

@@ -62,3 +62,48 @@ def test_sub_account_rpm_applies_to_its_keys(limited: Stack) -> None:
         assert raw_response.headers["x-ratelimit-limit-requests"] == "3"  # the tighter one
         with pytest.raises(openai.RateLimitError):
             client.chat.completions.create(model="xai/grok-4.3", messages=MESSAGES)
+
+
+def _limit_header(stack: Stack, key: str) -> str | None:
+    with openai.OpenAI(base_url=stack.base_url, api_key=key, max_retries=0) as client:
+        raw = client.chat.completions.with_raw_response.create(
+            model="xai/grok-4.3", messages=MESSAGES
+        )
+    return raw.headers.get("x-ratelimit-limit-requests")
+
+
+def test_account_defaults_and_key_overrides(limited: Stack) -> None:
+    import time
+
+    status, _ = limited.admin("POST", "/admin/accounts", {"name": "tuned"})
+    assert status == 201
+    limited.admin("POST", "/admin/accounts/tuned/topup", {"amount": "5"})
+    status, body = limited.admin("PATCH", "/admin/accounts/tuned", {"rate_limit_rpm": 30})
+    assert status == 200, body
+    _, key = limited.admin("POST", "/admin/keys", {"account": "tuned"})
+    assert _limit_header(limited, key["key"]) == "30"
+    _, free = limited.admin("POST", "/admin/keys", {"account": "tuned", "rate_limit_rpm": 0})
+    assert _limit_header(limited, free["key"]) is None, "0: this key has no request limit"
+    # Changing the account's default reaches its existing keys within the refresh interval.
+    limited.admin("PATCH", "/admin/accounts/tuned", {"rate_limit_rpm": 60})
+    deadline = time.monotonic() + 5
+    while _limit_header(limited, key["key"]) != "60":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    status, body = limited.admin("PATCH", "/admin/accounts/tuned", {"rate_limit_rpm": -1})
+    assert status == 400 and body["error"]["param"] == "rate_limit_rpm"
+
+
+def test_messages_endpoint_is_limited_too(limited: Stack) -> None:
+    _, key = limited.admin("POST", "/admin/keys", {"account": "acme"})
+    codes = []
+    for _ in range(3):
+        status, headers, _ = http(
+            "POST",
+            f"{limited.gw.url}/v1/messages",
+            json={"model": "xai/grok-4.3", "max_tokens": 8, "messages": MESSAGES},
+            headers={"x-api-key": key["key"], "anthropic-version": "2023-06-01"},
+        )
+        codes.append(status)
+    assert codes == [200, 200, 429]
+    assert 1 <= int(headers["Retry-After"]) <= 10

@@ -34,6 +34,9 @@ class KeyInfo:
     key_name: str | None
     # A sub-account's key spends from the parent's wallet under the sub-account's cap.
     sub_account_id: str | None = None
+    # The key's limits (its own, else its account's default; None: the gateway's default).
+    rate_limit_rpm: int | None = None
+    rate_limit_tpm: int | None = None
 
 
 def _random_chars(n: int) -> str:

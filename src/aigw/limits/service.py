@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+from aigw.auth.keys import KeyInfo
 from aigw.errors import RateLimited, ServiceUnavailable
 from aigw.limits.base import ALLOW_ALL, Decision, Limit, LimiterUnavailable, RateLimiter
 from aigw.limits.memory import MemoryLimiter
@@ -45,12 +46,16 @@ class Limits:
             backend = MemoryLimiter()
         return cls(backend, default_rpm=rpm, default_tpm=tpm, fail_open=fail_open)
 
-    def for_key(self, key_id: str, sub_account_id: str | None, sub_rpm: int | None) -> list[Limit]:
+    def for_key(self, key: KeyInfo, sub_rpm: int | None) -> list[Limit]:
+        """The key's limits (its own, else its account's, else the gateway's; 0 = none) and
+        its sub-account's requests-per-minute limit."""
+        rpm = self.default_rpm if key.rate_limit_rpm is None else (key.rate_limit_rpm or None)
+        tpm = self.default_tpm if key.rate_limit_tpm is None else (key.rate_limit_tpm or None)
         limits = []
-        if self.default_rpm or self.default_tpm:
-            limits.append(Limit("key:" + key_id, self.default_rpm, self.default_tpm))
-        if sub_account_id is not None and sub_rpm:
-            limits.append(Limit("sub:" + sub_account_id, sub_rpm, None))
+        if rpm or tpm:
+            limits.append(Limit("key:" + key.key_id, rpm, tpm))
+        if key.sub_account_id is not None and sub_rpm:
+            limits.append(Limit("sub:" + key.sub_account_id, sub_rpm, None))
         return limits
 
     async def acquire(self, limits: Sequence[Limit]) -> Decision:

@@ -105,3 +105,24 @@ async def set_account_disabled(db: Database, id_or_name: str, disabled: bool) ->
             update(api_keys).where(api_keys.c.account_id == account.id).values(updated_at=now_ms())
         )
     return Account(account.id, account.name, account.created_at, disabled)
+
+
+async def set_account_limits(
+    db: Database, id_or_name: str, *, rpm: int | None, tpm: int | None
+) -> Account:
+    """Set an account's default limits (None: the gateway's default; 0: unlimited). Its
+    keys' ``updated_at`` is bumped so every process's key cache picks the change up."""
+    for name, value in (("rate_limit_rpm", rpm), ("rate_limit_tpm", tpm)):
+        if value is not None and (not isinstance(value, int) or value < 0):
+            raise InvalidRequest(f"'{name}' must be a non-negative integer.", param=name)
+    account = await require_account(db, id_or_name)
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            update(accounts)
+            .where(accounts.c.id == account.id)
+            .values(rate_limit_rpm=rpm, rate_limit_tpm=tpm)
+        )
+        await conn.execute(
+            update(api_keys).where(api_keys.c.account_id == account.id).values(updated_at=now_ms())
+        )
+    return account

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, false, select, update
+from sqlalchemy import Row, Select, false, func, select, update
 
 from aigw.auth.keys import KeyInfo, generate_key, hash_key, key_last4, key_prefix
 from aigw.errors import InvalidRequest, NotFound
@@ -84,15 +84,19 @@ def _info_query() -> Select[Any]:
         api_keys.c.revoked_at,
         accounts.c.disabled,
         api_keys.c.sub_account_id,
+        func.coalesce(api_keys.c.rate_limit_rpm, accounts.c.rate_limit_rpm),
+        func.coalesce(api_keys.c.rate_limit_tpm, accounts.c.rate_limit_tpm),
     ).select_from(_JOINED)
 
 
 def _info(row: Row[Any]) -> tuple[str, KeyInfo | None]:
     """(hash, info) for an info-query row; info is None when the key must not authenticate."""
-    key_hash, key_id, account_id, account_name, key_name, revoked_at, disabled, sub_id = row
+    key_hash, key_id, account_id, account_name, key_name, revoked_at, disabled, sub_id, rpm, tpm = (
+        row
+    )
     if revoked_at is not None or disabled:
         return key_hash, None
-    return key_hash, KeyInfo(key_id, account_id, account_name, key_name, sub_id)
+    return key_hash, KeyInfo(key_id, account_id, account_name, key_name, sub_id, rpm, tpm)
 
 
 def _validate_key_name(name: str | None) -> None:
@@ -103,7 +107,13 @@ def _validate_key_name(name: str | None) -> None:
 
 
 async def create_key(
-    db: Database, account: str, name: str | None = None, *, sub_account_id: str | None = None
+    db: Database,
+    account: str,
+    name: str | None = None,
+    *,
+    sub_account_id: str | None = None,
+    rate_limit_rpm: int | None = None,
+    rate_limit_tpm: int | None = None,
 ) -> tuple[KeyRecord, str]:
     """Create a key for an account (id or name); returns the record and the plaintext, once.
 
@@ -137,6 +147,8 @@ async def create_key(
                 revoked_at=None,
                 updated_at=now,
                 sub_account_id=sub_account_id,
+                rate_limit_rpm=rate_limit_rpm,
+                rate_limit_tpm=rate_limit_tpm,
             )
         )
     return record, plaintext
@@ -161,14 +173,21 @@ async def get_key(db: Database, key_id: str) -> KeyRecord | None:
 
 
 async def list_keys(
-    db: Database, account: str | None = None, *, include_revoked: bool = True
+    db: Database,
+    account: str | None = None,
+    *,
+    include_revoked: bool = True,
+    parent_only: bool = False,
 ) -> list[KeyRecord]:
+    """Keys, oldest first; ``parent_only`` leaves out the keys of sub-accounts."""
     query = _records_query().order_by(api_keys.c.created_at, api_keys.c.id)
     if account is not None:
         owner = await require_account(db, account)
         query = query.where(api_keys.c.account_id == owner.id)
     if not include_revoked:
         query = query.where(api_keys.c.revoked_at.is_(None))
+    if parent_only:
+        query = query.where(api_keys.c.sub_account_id.is_(None))
     async with db.engine.connect() as conn:
         return [_record(row) for row in await conn.execute(query)]
 

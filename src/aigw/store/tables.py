@@ -53,6 +53,9 @@ accounts = Table(
     Column("name", String(NAME_MAX), nullable=False, unique=True),
     Column("created_at", BigInteger, nullable=False),
     Column("disabled", Boolean, nullable=False, server_default=false()),
+    # The account's default limits for its keys (NULL: the gateway's defaults; 0: none).
+    Column("rate_limit_rpm", Integer, nullable=True),
+    Column("rate_limit_tpm", Integer, nullable=True),
 )
 
 api_keys = Table(
@@ -70,6 +73,9 @@ api_keys = Table(
     Column("updated_at", BigInteger, nullable=False, index=True),
     # Set for a sub-account's keys: they spend from the parent account's wallet under a cap.
     Column("sub_account_id", String(ID), nullable=True),
+    # This key's own limits (NULL: the account's defaults).
+    Column("rate_limit_rpm", Integer, nullable=True),
+    Column("rate_limit_tpm", Integer, nullable=True),
 )
 
 request_log = Table(

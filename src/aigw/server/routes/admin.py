@@ -52,6 +52,29 @@ async def create_account(request: web.Request) -> web.Response:
     return _json(asdict(account), status=201)
 
 
+def _limit(data: dict[str, Any], name: str) -> int | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidRequest(f"'{name}' must be a non-negative integer or null.", param=name)
+    return value
+
+
+async def set_account_limits(request: web.Request) -> web.Response:
+    """Default limits for the account's keys: null = the gateway's default, 0 = none."""
+    require_admin(request)
+    data = await _body(request)
+    account = await accounts.set_account_limits(
+        request.app[DATABASE],
+        request.match_info["account"],
+        rpm=_limit(data, "rate_limit_rpm"),
+        tpm=_limit(data, "rate_limit_tpm"),
+    )
+    body = {**asdict(account), **{k: data.get(k) for k in ("rate_limit_rpm", "rate_limit_tpm")}}
+    return _json(body)
+
+
 async def list_accounts(request: web.Request) -> web.Response:
     require_admin(request)
     found = await accounts.list_accounts(request.app[DATABASE])
@@ -64,7 +87,13 @@ async def create_key(request: web.Request) -> web.Response:
     account = _string(data, "account", required=True)
     assert account is not None
     name = _string(data, "name", required=False)
-    record, plaintext = await keys.create_key(request.app[DATABASE], account, name)
+    record, plaintext = await keys.create_key(
+        request.app[DATABASE],
+        account,
+        name,
+        rate_limit_rpm=_limit(data, "rate_limit_rpm"),
+        rate_limit_tpm=_limit(data, "rate_limit_tpm"),
+    )
     return _json({**asdict(record), "key": plaintext}, status=201)
 
 
@@ -97,6 +126,7 @@ async def list_requests(request: web.Request) -> web.Response:
 def setup_routes(app: web.Application) -> None:
     app.router.add_post("/admin/accounts", create_account)
     app.router.add_get("/admin/accounts", list_accounts)
+    app.router.add_patch("/admin/accounts/{account}", set_account_limits)
     app.router.add_post("/admin/keys", create_key)
     app.router.add_get("/admin/keys", list_keys)
     app.router.add_delete("/admin/keys/{key_id}", revoke_key)

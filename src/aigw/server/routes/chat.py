@@ -78,7 +78,7 @@ async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
     meter.key = key = await authenticate(request)
     billing = app[BILLING]
     limits = app[LIMITS]
-    meter.limits = limits.for_key(key.key_id, key.sub_account_id, billing.sub_rpm(key))
+    meter.limits = limits.for_key(key, billing.sub_rpm(key))
     meter.rate_headers = (await limits.acquire(meter.limits)).headers()
     meter.tag = read_tag(request) or billing.default_tag(key)
     raw = await request.read()

@@ -40,7 +40,7 @@ from aigw.providers.anthropic import AnthropicAdapter
 from aigw.providers.registry import ProviderRegistry, Upstream
 from aigw.routing import retry
 from aigw.routing.resolve import resolve_model
-from aigw.server.appkeys import BILLING, BYOK, CATALOG, PROVIDERS, REQUEST_LOG, SETTINGS
+from aigw.server.appkeys import BILLING, BYOK, CATALOG, LIMITS, PROVIDERS, REQUEST_LOG, SETTINGS
 from aigw.server.auth import authenticate
 from aigw.server.metering import CLIENT_CLOSED, Meter
 from aigw.server.middleware import REQUEST_ID, client_request_id, gateway_request_id
@@ -121,6 +121,8 @@ async def messages(request: web.Request) -> web.StreamResponse:
     finally:
         await meter.release()  # no-op once billed; a call that failed before its answer is free
         meter.write(request.app[REQUEST_LOG])
+        if meter.limits and meter.usage is not None:
+            request.app[LIMITS].count_tokens(meter.limits, meter.usage.total_tokens)
 
 
 def _admit(request: web.Request, meter: Meter, body: dict[str, Any]) -> Upstream:
@@ -143,6 +145,8 @@ async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
     settings = app[SETTINGS]
     meter.key = key = await authenticate(request)
     billing = app[BILLING]
+    meter.limits = app[LIMITS].for_key(key, billing.sub_rpm(key))
+    meter.rate_headers = (await app[LIMITS].acquire(meter.limits)).headers()
     meter.tag = read_tag(request) or billing.default_tag(key)
     raw = await request.read()
     body = inbound.parse_request(raw)
