@@ -154,18 +154,6 @@ async def create_key(
     return record, plaintext
 
 
-async def revoke_sub_account_keys(db: Database, sub_account_id: str) -> int:
-    """Revoke every key of a sub-account (when it is deleted); returns how many."""
-    now = now_ms()
-    async with db.engine.begin() as conn:
-        result = await conn.execute(
-            update(api_keys)
-            .where(api_keys.c.sub_account_id == sub_account_id, api_keys.c.revoked_at.is_(None))
-            .values(revoked_at=now, updated_at=now)
-        )
-    return int(result.rowcount or 0)
-
-
 async def get_key(db: Database, key_id: str) -> KeyRecord | None:
     async with db.engine.connect() as conn:
         row = (await conn.execute(_records_query().where(api_keys.c.id == key_id))).first()
