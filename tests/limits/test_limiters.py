@@ -40,7 +40,7 @@ def make(request: pytest.FixtureRequest) -> Callable[[], RateLimiter]:
     url: str = request.getfixturevalue("redis_url")
     from aigw.limits.redis_backend import RedisLimiter
 
-    return lambda: RedisLimiter(url)
+    return lambda: RedisLimiter(url, timeout=2.0)  # correctness here; timeouts: their own test
 
 
 def _subject() -> str:

@@ -21,6 +21,7 @@ from aigw.providers.registry import ProviderRegistry, load_adapters
 from aigw.server import appkeys
 from aigw.server.middleware import gateway_middleware
 from aigw.server.routes import (
+    account_keys,
     admin,
     budgets,
     chat,
@@ -29,12 +30,14 @@ from aigw.server.routes import (
     provider_keys,
     sub_accounts,
     usage,
+    usage_log,
     wallet_admin,
 )
 from aigw.store.db import Database
 from aigw.store.instances import Registration
 from aigw.store.meta import ensure_admin_key
 from aigw.store.request_log import RequestLogWriter
+from aigw.web import setup_routes as setup_web_routes
 
 log = logging.getLogger("aigw")
 
@@ -70,6 +73,9 @@ def create_app(settings: Settings, *, environ: Mapping[str, str] | None = None) 
     sub_accounts.setup_routes(app)
     budgets.setup_routes(app)
     usage.setup_routes(app)
+    account_keys.setup_routes(app)
+    usage_log.setup_routes(app)
+    setup_web_routes(app)
     return app
 
 
