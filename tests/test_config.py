@@ -38,6 +38,18 @@ def test_every_setting_has_an_environment_variable() -> None:
         "AIGW_UPSTREAM_CONNECT_TIMEOUT": "1.5",
         "AIGW_UPSTREAM_TOTAL_TIMEOUT": "2.5",
         "AIGW_UPSTREAM_MAX_ATTEMPTS": "3",
+        "AIGW_UPSTREAM_TTFT_TIMEOUT": "5",
+        "AIGW_UPSTREAM_IDLE_TIMEOUT": "7",
+        "AIGW_ROUTING_MAX_ATTEMPTS": "4",
+        "AIGW_ROUTING_MAX_SECONDS": "9.5",
+        "AIGW_ROUTING_POLICY": "lowest_latency",
+        "AIGW_BREAKER_FAILURE_RATE": "0.25",
+        "AIGW_BREAKER_MIN_REQUESTS": "20",
+        "AIGW_BREAKER_WINDOW_SECONDS": "60",
+        "AIGW_BREAKER_COOLDOWN_SECONDS": "5",
+        "AIGW_HEALTH_WINDOW_SECONDS": "600",
+        "AIGW_METRICS_ENABLED": "false",
+        "AIGW_LOG_FORMAT": "json",
         "AIGW_LOG_FLUSH_SECONDS": "0.1",
         "AIGW_LOG_LEVEL": "DEBUG",
         "AIGW_ACCESS_LOG": "true",
@@ -54,12 +66,18 @@ def test_every_setting_has_an_environment_variable() -> None:
         "AIGW_RATE_LIMIT_TPM": "100000",
         "AIGW_RATE_LIMIT_FAIL_OPEN": "false",
         "AIGW_SECRET_KEY_FILE": "/var/lib/aigw/aigw.key",
+        "AIGW_DATA_DIR": "/var/lib/aigw/data",
+        "AIGW_JOB_POLL_SECONDS": "0.5",
+        "AIGW_WEBHOOK_ALLOW_PRIVATE": "true",
+        "AIGW_WEBHOOK_RETRY_BASE_SECONDS": "1",
     }
     settings = load_settings(environ=environ)
     names = {f.name for f in dataclasses.fields(Settings)} - {"providers"}
     assert {f"AIGW_{n.upper()}" for n in names} == set(environ)
     assert settings.admin_key == Secret("sk-aig-admin-zzz")
     assert settings.upstream_max_attempts == 3 and settings.access_log is True
+    assert settings.routing_policy == "lowest_latency" and settings.routing_max_seconds == 9.5
+    assert settings.log_format == "json" and settings.metrics_enabled is False
     assert settings.platform_fee_percent == Decimal("2.5") and settings.billing_enabled is False
 
 
@@ -80,6 +98,10 @@ def test_secrets_never_print(tmp_path: Path) -> None:
         ("[gateway\n", "not valid TOML"),
         ("[gateway]\nplatform_fee_mode = 'sometimes'\n", "platform_fee_mode"),
         ("[gateway]\nplatform_fee_percent = -1\n", "platform_fee_percent"),
+        ("[gateway]\nrouting_policy = 'pinned'\n", "routing_policy"),
+        ("[gateway]\nlog_format = 'xml'\n", "log_format"),
+        ("[gateway]\nbreaker_failure_rate = 0\n", "breaker_failure_rate"),
+        ("[gateway]\nupstream_idle_timeout = -1\n", "upstream_idle_timeout"),
     ],
 )
 def test_bad_config_is_refused_clearly(tmp_path: Path, content: str, needle: str) -> None:

@@ -82,13 +82,53 @@ class Settings:
         600.0, "Seconds an upstream call may take in total before 504."
     )
     upstream_max_attempts: int = _setting(
-        2, "Attempts per upstream call before the first byte (1 = no retry)."
+        2, "Attempts per deployment before the first byte (1 = no retry of the same one)."
     )
+    upstream_ttft_timeout: float = _setting(
+        60.0,
+        "Seconds from sending a streamed call to its first chunk; then the next deployment is "
+        "tried, or 504 (0 = no limit).",
+    )
+    upstream_idle_timeout: float = _setting(
+        60.0,
+        "Longest gap between two chunks of an upstream answer; then it is given up: the next "
+        "deployment before the first byte, an error event after (0 = no limit).",
+    )
+    routing_max_attempts: int = _setting(
+        3, "Most upstream calls for one request, retries and fallbacks included."
+    )
+    routing_max_seconds: float = _setting(
+        8.0, "Longest time spent retrying and falling back before the first byte."
+    )
+    routing_policy: str = _setting(
+        "weighted",
+        "Routing policy of requests that name none: weighted, lowest_latency, lowest_cost or "
+        "highest_throughput.",
+    )
+    breaker_failure_rate: float = _setting(
+        0.5, "Share of failed calls (0-1] over breaker_window_seconds that opens a breaker."
+    )
+    breaker_min_requests: int = _setting(
+        10, "Calls a deployment needs in the breaker window before its breaker may open."
+    )
+    breaker_window_seconds: float = _setting(
+        30.0, "Trailing window over which a breaker counts failures."
+    )
+    breaker_cooldown_seconds: float = _setting(
+        15.0, "Seconds an open breaker stays open before one probe call is let through."
+    )
+    health_window_seconds: float = _setting(
+        300.0, "Trailing window of the health statistics that drive latency/throughput routing."
+    )
+    metrics_enabled: bool = _setting(True, "Serve Prometheus metrics at /metrics.")
     log_flush_seconds: float = _setting(
         0.2, "Request-log batch interval; the log is written off the request path."
     )
     log_level: str = _setting("INFO", "Python log level for the gateway's own log.")
     access_log: bool = _setting(False, "Write one access-log line per request.")
+    log_format: str = _setting(
+        "text", "'text' or 'json' (one JSON object per line, with the request id)."
+    )
     providers: Mapping[str, Mapping[str, Any]] = _setting(
         None,
         "Per-provider settings from the config file ([providers.<id>] api_key, base_url, "
@@ -97,6 +137,19 @@ class Settings:
     )
     catalog_file: str | None = _setting(
         None, "Extra catalog TOML/JSON adding or overriding providers and models."
+    )
+    data_dir: str = _setting(
+        "aigw-data", "Directory for uploaded files and job results (local disk storage)."
+    )
+    job_poll_seconds: float = _setting(
+        1.0, "How often the job worker looks for queued jobs and polls running ones upstream."
+    )
+    webhook_allow_private: bool = _setting(
+        False,
+        "Allow webhook URLs that resolve to loopback, private or link-local addresses.",
+    )
+    webhook_retry_base_seconds: float = _setting(
+        10.0, "First webhook retry delay; each retry doubles it (capped at 1 h) for 24 h."
     )
     billing_enabled: bool = _setting(
         True,
@@ -238,4 +291,20 @@ def load_settings(
     settings = Settings(**values)
     if settings.platform_fee_mode not in ("topup", "per_call"):
         raise ConfigError("setting 'platform_fee_mode' must be 'topup' or 'per_call'")
+    _check_routing(settings)
     return settings
+
+
+ROUTING_POLICIES = ("weighted", "lowest_latency", "lowest_cost", "highest_throughput")
+
+
+def _check_routing(settings: Settings) -> None:
+    if settings.routing_policy not in ROUTING_POLICIES:
+        raise ConfigError(f"setting 'routing_policy' must be one of {', '.join(ROUTING_POLICIES)}")
+    if not 0 < settings.breaker_failure_rate <= 1:
+        raise ConfigError("setting 'breaker_failure_rate' must be within (0, 1]")
+    if settings.log_format not in ("text", "json"):
+        raise ConfigError("setting 'log_format' must be 'text' or 'json'")
+    for name in ("upstream_ttft_timeout", "upstream_idle_timeout", "routing_max_seconds"):
+        if getattr(settings, name) < 0:
+            raise ConfigError(f"setting {name!r} must not be negative")

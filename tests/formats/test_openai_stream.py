@@ -148,3 +148,27 @@ def test_dated_snapshot_model_names_are_rewritten_too() -> None:
     tap = OpenAIStreamTap(upstream_model="gpt-4o-mini", gateway_model="gw/m", show_usage=True)
     got = _payloads(_run(data, tap, 2))
     assert all(p["model"] == "gw/m" for p in got if isinstance(p, dict))
+
+
+@pytest.mark.parametrize("show_usage", [True, False])
+def test_whole_stream_in_one_read_lf_or_crlf(show_usage: bool) -> None:
+    """The usage event is found and rewritten inside one big read; the other events pass
+    through byte for byte, whatever the framing."""
+    lf = fixture("openai/chat_stream_text_usage.sse").read_bytes()
+    for data in (lf, lf.replace(b"\n\n", b"\r\n\r\n")):
+        tap = OpenAIStreamTap(
+            upstream_model="gpt-4o-mini-2024-07-18",
+            gateway_model="gpt-4o-mini-2024-07-18",
+            show_usage=show_usage,
+            usage_extras=lambda usage: {"cost": 0.5},
+        )
+        out = tap.feed(data) + tap.finish()
+        assert tap.done and tap.usage is not None
+        sent = [p for p in _payloads(data) if not (isinstance(p, dict) and p.get("usage"))]
+        got = _payloads(out)
+        if show_usage:
+            assert got[-2]["usage"]["cost"] == 0.5  # type: ignore[index]
+            got = got[:-2] + got[-1:]
+        assert got == sent
+        usage_free = [e for e in _events(data) if b'"usage":{' not in e]
+        assert all(e in out for e in usage_free)

@@ -82,6 +82,9 @@ def start_stack(database_url: str, sim: SimulatorThread, **settings: Any) -> Ite
             "admin_key": ADMIN_KEY,
             "key_refresh_seconds": 0.5,
             "log_flush_seconds": 0.05,
+            # Tests inject failures on purpose; a shared stack's breaker must not carry them
+            # from one test to the next (tests/server/test_routing*.py test breakers).
+            "breaker_min_requests": 10_000,
             **settings,
         },
     )

@@ -150,7 +150,7 @@ def test_upstream_400_is_the_clients_400(stack: Stack) -> None:
 
 
 def test_malformed_upstream_json_is_500(stack: Stack) -> None:
-    stack.sim.queue_fault("malformed", count=1)
+    stack.sim.queue_fault("malformed", count=2)  # one retry (upstream_max_attempts=2)
     with stack.client() as client, pytest.raises(openai.InternalServerError) as info:
         client.chat.completions.create(model="xai/grok-4.3", messages=MESSAGES)
     assert _error(info.value)["type"] == "server_error"

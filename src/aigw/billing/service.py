@@ -372,6 +372,17 @@ class Billing:
         if entry is not None:
             await self.charges.commit(entry, reservation)
 
+    async def committed_elsewhere(
+        self, entry: Entry, reservation: Reservation | None, state: ledger.WalletState
+    ) -> None:
+        """A settled charge the caller appended in its own transaction (a job with its
+        charge); ``state`` is the wallet row after it."""
+        await self._committed(entry, reservation, state)
+
+    async def credited(self, state: ledger.WalletState) -> None:
+        """A credit (a job's refund) appended elsewhere: show the new balance now."""
+        await self._apply(state)
+
 
 def _sub_key(sub_id: str) -> str:
     return "sub:" + sub_id

@@ -14,24 +14,25 @@ import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import fields
-from datetime import date
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import orjson
 
+from aigw.catalog.fields import capabilities as _capabilities
+from aigw.catalog.fields import choice as _choice
+from aigw.catalog.fields import count as _count
+from aigw.catalog.fields import date_field as _date
+from aigw.catalog.fields import deployments as _deployments
+from aigw.catalog.fields import media as _media
+from aigw.catalog.fields import price as _price
+from aigw.catalog.fields import str_field as _str
+from aigw.catalog.fields import strings as _strings
 from aigw.catalog.models import (
-    CAP_FLAGS,
-    MEDIA,
     MODALITIES,
-    REASONING_EFFORTS,
     WIRE_FORMATS,
-    Capabilities,
     Model,
-    Price,
-    PriceTier,
     Provider,
     derive_family,
     derive_name,
@@ -50,8 +51,6 @@ PROVIDER_RUNTIME_KEYS = frozenset(
 
 _PROVIDER_FIELDS = frozenset(f.name for f in fields(Provider)) - {"id"}
 _MODEL_FIELDS = frozenset(f.name for f in fields(Model)) - {"id"}
-_PRICE_FIELDS = frozenset({"input", "output", "cached_input", "reasoning", "tiers"})
-_TIER_FIELDS = frozenset({"above_tokens", "input", "output", "cached_input"})
 _PROVIDER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*/\S+$")
 
@@ -269,140 +268,5 @@ def parse_model(
         released=_date(d.get("released"), where),
         strengths=_strings(d.get("strengths", []), where, "strengths"),
         use_cases=_strings(d.get("use_cases", []), where, "use_cases"),
+        deployments=_deployments(d.get("deployments", []), where, providers, upstream),
     )
-
-
-# --- field parsers (each names the entry and field on error) ---------------------------------
-
-
-def _str(value: Any, where: str, name: str) -> str:
-    if not isinstance(value, str):
-        raise ConfigError(f"{where}: field '{name}' must be a string")
-    return value
-
-
-def _choice(value: Any, allowed: tuple[str, ...], where: str, name: str) -> str:
-    if value not in allowed:
-        raise ConfigError(f"{where}: field '{name}' must be one of {', '.join(allowed)}")
-    return str(value)
-
-
-def _strings(value: Any, where: str, name: str) -> tuple[str, ...]:
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{where}: field '{name}' must be a list of strings")
-    return tuple(value)
-
-
-def _media(value: Any, where: str, name: str) -> tuple[str, ...]:
-    items = _strings(value, where, name)
-    for item in items:
-        if item not in MEDIA:
-            raise ConfigError(f"{where}: field '{name}' has '{item}', not one of {MEDIA}")
-    if not items:
-        raise ConfigError(f"{where}: field '{name}' must not be empty")
-    return items
-
-
-def _count(value: Any, where: str, name: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(f"{where}: field '{name}' must be a positive integer")
-    return value
-
-
-def _money(value: Any, where: str, name: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise ConfigError(f"{where}: field '{name}' must be a number (USD per 1M tokens)")
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise ConfigError(f"{where}: field '{name}' must be a number (USD per 1M tokens)") from None
-    if not amount.is_finite() or amount < 0:
-        raise ConfigError(f"{where}: field '{name}' must be a finite number >= 0")
-    return amount
-
-
-def _optional_money(value: Any, where: str, name: str) -> Decimal | None:
-    return None if value is None else _money(value, where, name)
-
-
-def _price(value: Any, where: str) -> Price:
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where}: field 'price' must be a table")
-    for key in value:
-        if key not in _PRICE_FIELDS:
-            raise ConfigError(f"{where}: unknown field 'price.{key}'")
-    for key in ("input", "output"):
-        if key not in value:
-            raise ConfigError(f"{where}: field 'price.{key}' is required")
-    tiers_raw = value.get("tiers", [])
-    if not isinstance(tiers_raw, list):
-        raise ConfigError(f"{where}: field 'price.tiers' must be a list of tables")
-    tiers = []
-    for i, tier in enumerate(tiers_raw):
-        name = f"price.tiers[{i}]"
-        if not isinstance(tier, dict):
-            raise ConfigError(f"{where}: field '{name}' must be a table")
-        for key in tier:
-            if key not in _TIER_FIELDS:
-                raise ConfigError(f"{where}: unknown field '{name}.{key}'")
-        above = _count(tier.get("above_tokens"), where, f"{name}.above_tokens")
-        if above is None:
-            raise ConfigError(f"{where}: field '{name}.above_tokens' is required")
-        tiers.append(
-            PriceTier(
-                above_tokens=above,
-                input=_money(tier.get("input"), where, f"{name}.input"),
-                output=_money(tier.get("output"), where, f"{name}.output"),
-                cached_input=_optional_money(
-                    tier.get("cached_input"), where, f"{name}.cached_input"
-                ),
-            )
-        )
-    tiers.sort(key=lambda t: t.above_tokens)
-    if len({t.above_tokens for t in tiers}) != len(tiers):
-        raise ConfigError(f"{where}: field 'price.tiers' repeats an above_tokens value")
-    return Price(
-        input=_money(value["input"], where, "price.input"),
-        output=_money(value["output"], where, "price.output"),
-        cached_input=_optional_money(value.get("cached_input"), where, "price.cached_input"),
-        reasoning=_optional_money(value.get("reasoning"), where, "price.reasoning"),
-        tiers=tuple(tiers),
-    )
-
-
-def _capabilities(value: Any, where: str) -> Capabilities:
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where}: field 'capabilities' must be a table")
-    flags: dict[str, bool] = {}
-    for key, flag in value.items():
-        if key == "reasoning_efforts":
-            continue
-        if key not in CAP_FLAGS:
-            raise ConfigError(f"{where}: unknown field 'capabilities.{key}'")
-        if not isinstance(flag, bool):
-            raise ConfigError(f"{where}: field 'capabilities.{key}' must be true or false")
-        flags[key] = flag
-    efforts = _strings(value.get("reasoning_efforts", []), where, "capabilities.reasoning_efforts")
-    for effort in efforts:
-        if effort not in REASONING_EFFORTS:
-            raise ConfigError(
-                f"{where}: field 'capabilities.reasoning_efforts' has '{effort}', "
-                f"not one of {', '.join(REASONING_EFFORTS)}"
-            )
-    if efforts and not flags.get("reasoning", False):
-        raise ConfigError(f"{where}: field 'capabilities.reasoning_efforts' needs reasoning = true")
-    ordered = tuple(e for e in REASONING_EFFORTS if e in efforts)
-    return Capabilities(**flags, reasoning_efforts=ordered)
-
-
-def _date(value: Any, where: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, date):  # TOML reads a bare 2026-05-22 as a date
-        return value.isoformat()
-    try:
-        return date.fromisoformat(_str(value, where, "released")).isoformat()
-    except ValueError:
-        raise ConfigError(f"{where}: field 'released' must be a date like 2026-05-22") from None

@@ -83,8 +83,27 @@ class Capabilities:
 
 
 @dataclass(frozen=True, slots=True)
+class Deployment:
+    """One place a model is served: a provider's copy of it (the same open model on Groq,
+    Together and Fireworks; an Azure and an OpenAI deployment of one model).
+
+    ``weight`` shares traffic under the default ``weighted`` routing policy; ``price`` is
+    that provider's price (None: the model's own).
+    """
+
+    provider: str
+    upstream_id: str
+    weight: int = 1
+    price: Price | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Model:
-    """One callable model; ``id`` is ``<provider>/<upstream id>`` unless overridden."""
+    """One callable model; ``id`` is ``<provider>/<upstream id>`` unless overridden.
+
+    ``deployments`` lists where it is served when that is more than its own provider; empty
+    means one deployment, ``provider`` / ``upstream_id`` / ``price``.
+    """
 
     id: str
     provider: str
@@ -102,6 +121,7 @@ class Model:
     released: str | None = None
     strengths: tuple[str, ...] = ()
     use_cases: tuple[str, ...] = ()
+    deployments: tuple[Deployment, ...] = ()
 
 
 # --- the entry form (what catalog.json and operator files hold) -------------------------
@@ -121,10 +141,38 @@ def provider_to_data(p: Provider) -> dict[str, Any]:
     }
 
 
-def model_to_data(m: Model) -> dict[str, Any]:
-    """The entry form of a model (what ``parse_model`` reads back): JSON-ready, exact prices."""
-    p, c = m.price, m.capabilities
+def price_to_data(p: Price) -> dict[str, Any]:
     return {
+        "input": decimal_str(p.input),
+        "output": decimal_str(p.output),
+        "cached_input": decimal_str(p.cached_input),
+        "reasoning": decimal_str(p.reasoning),
+        "tiers": [
+            {
+                "above_tokens": t.above_tokens,
+                "input": decimal_str(t.input),
+                "output": decimal_str(t.output),
+                "cached_input": decimal_str(t.cached_input),
+            }
+            for t in p.tiers
+        ],
+    }
+
+
+def deployment_to_data(d: Deployment) -> dict[str, Any]:
+    data: dict[str, Any] = {"provider": d.provider, "upstream_id": d.upstream_id}
+    data["weight"] = d.weight
+    if d.price is not None:
+        data["price"] = price_to_data(d.price)
+    return data
+
+
+def model_to_data(m: Model) -> dict[str, Any]:
+    """The entry form of a model (what ``parse_model`` reads back): JSON-ready, exact prices.
+
+    ``deployments`` appears only when set, so single-provider entries keep their shape."""
+    c = m.capabilities
+    data: dict[str, Any] = {
         "upstream_id": m.upstream_id,
         "name": m.name,
         "family": m.family,
@@ -134,21 +182,7 @@ def model_to_data(m: Model) -> dict[str, Any]:
         "output_modalities": list(m.output_modalities),
         "context_window": m.context_window,
         "max_output_tokens": m.max_output_tokens,
-        "price": {
-            "input": decimal_str(p.input),
-            "output": decimal_str(p.output),
-            "cached_input": decimal_str(p.cached_input),
-            "reasoning": decimal_str(p.reasoning),
-            "tiers": [
-                {
-                    "above_tokens": t.above_tokens,
-                    "input": decimal_str(t.input),
-                    "output": decimal_str(t.output),
-                    "cached_input": decimal_str(t.cached_input),
-                }
-                for t in p.tiers
-            ],
-        },
+        "price": price_to_data(m.price),
         "capabilities": {
             **{flag: getattr(c, flag) for flag in CAP_FLAGS},
             "reasoning_efforts": list(c.reasoning_efforts),
@@ -157,6 +191,9 @@ def model_to_data(m: Model) -> dict[str, Any]:
         "strengths": list(m.strengths),
         "use_cases": list(m.use_cases),
     }
+    if m.deployments:
+        data["deployments"] = [deployment_to_data(d) for d in m.deployments]
+    return data
 
 
 def decimal_str(value: Decimal | None) -> str | None:

@@ -31,7 +31,8 @@ def parse_request(raw: bytes, *, require_max_tokens: bool = True) -> dict[str, A
     if not isinstance(body, dict):
         raise InvalidRequest("Request body must be a JSON object.", param="body")
     model = body.get("model")
-    if not isinstance(model, str) or not model:
+    if (not isinstance(model, str) or not model) and not isinstance(model, list):
+        # A list is tried in order (cross-model fallback); routing/spec.py checks its items.
         raise InvalidRequest("'model' is required and must be a string.", param="model")
     max_tokens = body.get("max_tokens", 1 if not require_max_tokens else None)
     if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:

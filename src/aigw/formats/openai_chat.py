@@ -45,6 +45,7 @@ _PARAM_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "metadata": ((dict,), "an object"),
     "logit_bias": ((dict,), "an object"),
 }
+_PARAM_RANK = {name: rank for rank, name in enumerate(_PARAM_TYPES)}
 _NON_NEGATIVE = ("max_tokens", "max_completion_tokens", "top_logprobs")
 
 
@@ -66,7 +67,8 @@ def check_request(body: dict[str, Any]) -> None:
     model = body.get("model")
     if model is None:
         raise InvalidRequest("'model' is required.", param="model")
-    if not isinstance(model, str) or not model:
+    if (not isinstance(model, str) or not model) and not isinstance(model, list):
+        # A list is tried in order (cross-model fallback); routing/spec.py checks its items.
         raise InvalidRequest("'model' must be a non-empty string.", param="model")
     messages = body.get("messages")
     if messages is None:
@@ -75,13 +77,20 @@ def check_request(body: dict[str, Any]) -> None:
         raise InvalidRequest("'messages' must be a non-empty array.", param="messages")
     for i, message in enumerate(messages):
         _check_message(i, message)
-    for name, (types, human) in _PARAM_TYPES.items():
-        value = body.get(name)
+    # Only the known parameters the body has (a few of them, usually); when several are wrong,
+    # the first in _PARAM_TYPES order is named.
+    wrong: str | None = None
+    for name in body.keys() & _PARAM_TYPES.keys():
+        value = body[name]
         if value is None:
             continue
+        types = _PARAM_TYPES[name][0]
         # bool is an int subclass: only accept it where a boolean is wanted.
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            raise InvalidRequest(f"'{name}' must be {human}.", param=name)
+            if wrong is None or _PARAM_RANK[name] < _PARAM_RANK[wrong]:
+                wrong = name
+    if wrong is not None:
+        raise InvalidRequest(f"'{wrong}' must be {_PARAM_TYPES[wrong][1]}.", param=wrong)
     for name in _NON_NEGATIVE:
         value = body.get(name)
         if isinstance(value, int) and value < 0:
@@ -100,6 +109,15 @@ def check_request(body: dict[str, Any]) -> None:
 
 
 def _check_message(i: int, message: Any) -> None:
+    if isinstance(message, dict):
+        role, content = message.get("role"), message.get("content")
+        if isinstance(role, str) and role in ROLES and (content is None or type(content) is str):
+            return  # the common case; anything else gets the full check below
+    _explain_message(i, message)
+
+
+def _explain_message(i: int, message: Any) -> None:
+    """Check one message in full; the error names the offending field."""
     where = f"messages[{i}]"
     if not isinstance(message, dict):
         raise InvalidRequest(f"'{where}' must be an object.", param=where)

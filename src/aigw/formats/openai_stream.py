@@ -18,7 +18,7 @@ from aigw.core.usage import Usage
 from aigw.formats.openai_chat import usage_from_openai
 
 _EVENT_SPLIT = re.compile(rb"\r?\n\r?\n")
-_USAGE_MARKERS = (b'"usage":{', b'"usage": {')
+_USAGE_MARKER = re.compile(rb'"usage": ?\{')  # an event carrying a usage object
 DONE = b"data: [DONE]"
 
 UsageExtras = Callable[[Usage], Mapping[str, Any]]
@@ -26,6 +26,8 @@ UsageExtras = Callable[[Usage], Mapping[str, Any]]
 
 def _boundary(buf: bytes) -> int:
     """Index just past the last complete event in ``buf`` (0 when there is none)."""
+    if buf.endswith(b"\n\n"):  # the usual read: whole events (saves scanning it for CRLF)
+        return len(buf)
     lf = buf.rfind(b"\n\n")
     crlf = buf.rfind(b"\r\n\r\n")
     return max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
@@ -104,7 +106,7 @@ class OpenAIStreamTap:
             self.done = True
         if b'"error"' in ready:
             self._scan_errors(ready)
-        if any(marker in ready for marker in _USAGE_MARKERS):
+        if _USAGE_MARKER.search(ready) is not None:
             return self._rewrite_usage_events(ready)
         return ready
 
@@ -121,31 +123,59 @@ class OpenAIStreamTap:
                 self.error = obj["error"]
 
     def _rewrite_usage_events(self, ready: bytes) -> bytes:
+        """Rewrite the events that carry ``usage``; every other event passes as it arrived.
+
+        Usage rides on one of the last events, usually in the same read as most of the stream,
+        so only the events around a marker are located and decoded, never the whole run.
+        """
         out: list[bytes] = []
-        for event in _EVENT_SPLIT.split(ready):
-            if not event.strip():
-                continue
-            payload = _data_of(event)
-            if payload is None or not any(m in payload for m in _USAGE_MARKERS):
-                out.append(event + b"\n\n")
-                continue
-            try:
-                obj = orjson.loads(payload)
-            except orjson.JSONDecodeError:
-                out.append(event + b"\n\n")
-                continue
-            usage = usage_from_openai(obj.get("usage"))
-            if usage is not None:
-                self.usage = usage
-            if self._show_usage:
-                if usage is not None and self._usage_extras is not None:
-                    obj["usage"].update(self._usage_extras(usage))
-            elif obj.get("choices"):
-                del obj["usage"]
-            else:
-                continue  # the usage-only chunk the client did not ask for
-            out.append(b"data: " + orjson.dumps(obj) + b"\n\n")
+        done = 0  # ready[:done] is handled
+        for hit in _USAGE_MARKER.finditer(ready):
+            if hit.start() < done:
+                continue  # a second marker inside an event already rewritten
+            start = _event_start(ready, done, hit.start())
+            end = _event_end(ready, hit.end())
+            out.append(ready[done:start])
+            out.append(self._rewrite_usage_event(ready[start:end]))
+            done = end
+        out.append(ready[done:])
         return b"".join(out)
+
+    def _rewrite_usage_event(self, event: bytes) -> bytes:
+        payload = _data_of(event)
+        if payload is None or _USAGE_MARKER.search(payload) is None:
+            return event
+        try:
+            obj = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return event
+        usage = usage_from_openai(obj.get("usage"))
+        if usage is not None:
+            self.usage = usage
+        if self._show_usage:
+            if usage is not None and self._usage_extras is not None:
+                obj["usage"].update(self._usage_extras(usage))
+        elif obj.get("choices"):
+            del obj["usage"]
+        else:
+            return b""  # the usage-only chunk the client did not ask for
+        return b"data: " + orjson.dumps(obj) + b"\n\n"
+
+
+def _event_start(buf: bytes, lo: int, pos: int) -> int:
+    """Start of the event holding ``buf[pos]``: just past the last separator in ``buf[lo:pos]``.
+
+    Every separator (``\\r?\\n\\r?\\n``) ends in ``\\n\\n`` or ``\\n\\r\\n``.
+    """
+    lf = buf.rfind(b"\n\n", lo, pos)
+    crlf = buf.rfind(b"\n\r\n", lo, pos)
+    return max(lf + 2 if lf >= 0 else lo, crlf + 3 if crlf >= 0 else lo)
+
+
+def _event_end(buf: bytes, pos: int) -> int:
+    """End of the event holding ``buf[pos]``, its separator included."""
+    sep = _EVENT_SPLIT.search(buf, pos)
+    return sep.end() if sep is not None else len(buf)
 
 
 def _first_model(ready: bytes) -> str | None:

@@ -15,16 +15,21 @@ from aigw.auth.secretbox import default_key_file, load_box
 from aigw.billing.service import Billing
 from aigw.catalog.loader import load_catalog
 from aigw.config import Settings
+from aigw.jobs.lifecycle import setup as setup_async_work
 from aigw.limits.service import Limits
 from aigw.providers.byok import ByokKeys
 from aigw.providers.registry import ProviderRegistry, load_adapters
+from aigw.routing.health import Health
+from aigw.routing.router import Router
 from aigw.server import appkeys
 from aigw.server.middleware import gateway_middleware
+from aigw.server.observe import Observer
 from aigw.server.routes import (
     account_keys,
     admin,
     budgets,
     chat,
+    health,
     messages,
     models,
     provider_keys,
@@ -61,9 +66,15 @@ def create_app(settings: Settings, *, environ: Mapping[str, str] | None = None) 
     app[appkeys.SETTINGS] = settings
     app[appkeys.CATALOG] = catalog
     app[appkeys.PROVIDERS] = ProviderRegistry(catalog, settings, load_adapters(), environ)
+    deployment_health = Health.from_settings(settings)
+    app[appkeys.ROUTER] = Router(catalog, app[appkeys.PROVIDERS], deployment_health, settings)
+    app[appkeys.OBSERVER] = Observer(
+        deployment_health, metrics=settings.metrics_enabled, log_requests=settings.access_log
+    )
     app[GENERATED_ADMIN_KEY] = []
     app.cleanup_ctx.append(_lifecycle)
     app.router.add_get("/healthz", healthz)
+    health.setup_routes(app)
     chat.setup_routes(app)
     messages.setup_routes(app)
     models.setup_routes(app)
@@ -76,6 +87,7 @@ def create_app(settings: Settings, *, environ: Mapping[str, str] | None = None) 
     account_keys.setup_routes(app)
     usage_log.setup_routes(app)
     setup_web_routes(app)
+    setup_async_work(app, os.environ if environ is None else environ)
     return app
 
 

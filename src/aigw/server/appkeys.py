@@ -10,13 +10,19 @@ from aigw.config import Settings
 
 if TYPE_CHECKING:
     from aigw.auth.cache import KeyCache
+    from aigw.batches.worker import BatchWorker
     from aigw.billing.service import Billing
     from aigw.catalog.loader import Catalog
+    from aigw.files.store import FileStore
+    from aigw.jobs.worker import JobWorker
     from aigw.limits.service import Limits
     from aigw.providers.byok import ByokKeys
     from aigw.providers.registry import ProviderRegistry
+    from aigw.routing.router import Router
+    from aigw.server.observe import Observer
     from aigw.store.db import Database
     from aigw.store.request_log import RequestLogWriter
+    from aigw.webhooks.delivery import Deliverer
 
 SETTINGS = web.AppKey("settings", Settings)
 CATALOG: web.AppKey[Catalog] = web.AppKey("catalog")
@@ -27,3 +33,9 @@ PROVIDERS: web.AppKey[ProviderRegistry] = web.AppKey("providers")
 BILLING: web.AppKey[Billing] = web.AppKey("billing")
 BYOK: web.AppKey[ByokKeys] = web.AppKey("byok")
 LIMITS: web.AppKey[Limits] = web.AppKey("limits")
+ROUTER: web.AppKey[Router] = web.AppKey("router")
+OBSERVER: web.AppKey[Observer] = web.AppKey("observer")
+JOBS: web.AppKey[JobWorker] = web.AppKey("jobs")
+FILES: web.AppKey[FileStore] = web.AppKey("files")
+WEBHOOKS: web.AppKey[Deliverer] = web.AppKey("webhooks")
+BATCHES: web.AppKey[BatchWorker] = web.AppKey("batches")

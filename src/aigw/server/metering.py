@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from aigw.billing.service import Billing
     from aigw.billing.wallet import Reservation
     from aigw.catalog.models import Model
+    from aigw.routing.router import Route
     from aigw.store.request_log import RequestLogWriter
 
 MAX_TAG = 64
@@ -50,6 +51,7 @@ class Meter:
     prompt_estimate: int = 0
     limits: list[Limit] = field(default_factory=list)
     rate_headers: dict[str, str] = field(default_factory=dict)
+    route: Route | None = None  # the router's attempts: which deployment answered, how fast
 
     def price(self, usage: Usage | None) -> int:
         self.usage = usage

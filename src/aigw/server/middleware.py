@@ -13,6 +13,7 @@ import orjson
 from aiohttp import web
 
 from aigw.errors import GatewayError, InvalidRequest, NotFound, PayloadTooLarge, ServerError
+from aigw.observability.logs import REQUEST_ID as LOG_REQUEST_ID
 
 log = logging.getLogger("aigw.server")
 
@@ -73,6 +74,7 @@ def _from_http_exception(exc: web.HTTPException) -> GatewayError:
 @web.middleware
 async def gateway_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     rid = request_id_of(request)
+    LOG_REQUEST_ID.set(rid)  # every log line of this request names it (observability/logs.py)
     try:
         response = await handler(request)
     except GatewayError as err:

@@ -20,26 +20,23 @@ log = logging.getLogger("aigw.relay")
 DONE_FRAME = b"data: [DONE]\n\n"
 
 
-async def relay_json(
-    upstream_response: aiohttp.ClientResponse, meter: Meter, base_headers: dict[str, str]
-) -> web.Response:
-    """Non-streaming: add ``usage.cost`` and the gateway's model id, then answer."""
-    assert meter.model is not None
-    try:
-        raw = await upstream_response.read()
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        if isinstance(exc, TimeoutError):
-            raise GatewayTimeout("The upstream provider did not finish in time.") from None
-        raise UpstreamError("The upstream provider dropped the connection.") from None
-    finally:
-        upstream_response.release()
-    meter.mark_first_byte()
+def parse_answer(raw: bytes) -> dict[str, Any]:
+    """A whole OpenAI-format answer, decoded while another deployment can still be tried."""
     try:
         data: Any = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise UpstreamError("The upstream provider returned a malformed response.") from None
     if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
         raise UpstreamError("The upstream provider returned an unexpected response.")
+    return data
+
+
+async def relay_json(
+    data: dict[str, Any], meter: Meter, base_headers: dict[str, str]
+) -> web.Response:
+    """Non-streaming: add ``usage.cost`` and the gateway's model id, then answer."""
+    assert meter.model is not None
+    meter.mark_first_byte()
     usage_obj = data.get("usage")
     usage = usage_from_openai(usage_obj)
     meter.price(usage or meter.estimate_usage(_completion_chars(data) // 4))
@@ -59,8 +56,11 @@ async def relay_stream(
     *,
     upstream_model: str,
     show_usage: bool,
+    first: bytes = b"",
 ) -> web.StreamResponse:
-    """Streaming: forward events as they arrive; bill from the usage the upstream reports."""
+    """Streaming: forward events as they arrive; bill from the usage the upstream reports.
+
+    ``first`` is the stream's first chunk, read by the router to know the upstream started."""
     assert meter.model is not None
     response = web.StreamResponse(
         status=200,
@@ -80,6 +80,13 @@ async def relay_stream(
     client_gone = False
     ending = b""  # the last frame ([DONE] or an error) waits until the charge is committed
     try:
+        if first:
+            out = tap.feed(first)
+            if tap.done and out.endswith(DONE_FRAME):
+                out, ending = out[: -len(DONE_FRAME)], DONE_FRAME
+            if out:
+                meter.mark_first_byte()
+                await response.write(out)
         async for chunk in upstream_response.content.iter_any():
             out = tap.feed(chunk)
             if tap.done and out.endswith(DONE_FRAME):

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from aigw import __version__
 from aigw.config import Settings
+from aigw.observability.logs import configure as configure_logging
 from aigw.server.app import GENERATED_ADMIN_KEY, create_app
 
 log = logging.getLogger("aigw")
@@ -87,9 +88,7 @@ async def _main(
 
 
 def serve(settings: Settings, *, command: str = "aigw", workers: int = 1) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if workers > 1:
         from aigw.server.workers import supervise
@@ -102,10 +101,7 @@ def serve(settings: Settings, *, command: str = "aigw", workers: int = 1) -> Non
 
 def run_worker(settings: Settings, command: str, index: int) -> None:
     """One of ``--workers N`` processes: all listen on the same port (SO_REUSEPORT)."""
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format=f"%(asctime)s %(levelname)s worker-{index} %(name)s: %(message)s",
-    )
+    configure_logging(settings.log_level, settings.log_format, worker=index)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     _install_uvloop()
     with contextlib.suppress(KeyboardInterrupt):

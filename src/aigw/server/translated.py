@@ -2,10 +2,10 @@
 
 The upstream's answer is decoded into neutral events (``aigw.core.chat``) and re-encoded for
 the client, whole or as a stream, by one loop shared by every pair of formats: an OpenAI
-client in front of Anthropic, Gemini, Bedrock or Cohere (``relay_translated``, dispatched from
-``/v1/chat/completions``), and an Anthropic client in front of anything but Anthropic
-(``routes/messages.py``). Billing, retries before the first byte and the request log are the
-same as on the pass-through path.
+client in front of Anthropic, Gemini, Bedrock or Cohere (``/v1/chat/completions``), and an
+Anthropic client in front of anything but Anthropic (``routes/messages.py``). The router
+(``routing/router.py``) has already made the call, with its retries and fallbacks; billing and
+the request log are the same as on the pass-through path.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import time
 from collections import ChainMap
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -29,17 +28,15 @@ from aigw.errors import GatewayError, GatewayTimeout, UpstreamError
 from aigw.formats import openai_translate as oai
 from aigw.formats.openai_chat import prepare_upstream
 from aigw.formats.params import WARNING_HEADER
-from aigw.providers.base import translator_of
-from aigw.routing import retry
 from aigw.server.appkeys import PROVIDERS
 from aigw.server.metering import CLIENT_CLOSED, Meter
-from aigw.server.middleware import REQUEST_ID, request_id_of
 from aigw.server.relay import meter_cost
 
 if TYPE_CHECKING:
     from aigw.catalog.models import Model
     from aigw.config import Settings
     from aigw.providers.registry import Upstream
+    from aigw.routing.router import Route
 
 SSE = "text/event-stream"
 # OpenAI's own API refuses max_tokens on reasoning models and has no top_k.
@@ -55,7 +52,7 @@ class UpstreamCall:
     payload: bytes
     stream: bool
     stream_content_type: str
-    decode: Callable[[bytes], Completion]
+    decode: Callable[[bytes], Any]  # Completion, or the OpenAI pass-through's dict
     decoder: Callable[[], StreamDecoder]
     warnings: list[str] = field(default_factory=list)
 
@@ -80,7 +77,7 @@ def plan_call(
     """Encode an OpenAI-format request for ``upstream``, whatever format it speaks."""
     endpoint, adapter = upstream.endpoint, upstream.adapter
     url = adapter.chat_url(endpoint, model.upstream_id, stream=stream)
-    translator = translator_of(adapter)
+    translator = upstream.translator
     if translator is not None:
         encoded = translator.encode_request(body, model, stream=stream)
         payload = orjson.dumps(encoded.body)
@@ -164,67 +161,28 @@ class OpenAIClient:
         return b"data: " + orjson.dumps(err.body()) + b"\n\n"
 
 
-async def relay_translated(
+async def relay_answer(
     request: web.Request,
     meter: Meter,
-    body: dict[str, Any],
-    model: Model,
-    upstream: Upstream,
-    settings: Settings,
-) -> web.StreamResponse:
-    """``/v1/chat/completions`` for a model whose upstream does not speak OpenAI chat."""
-    stream = bool(body.get("stream"))
-    options = body.get("stream_options") or {}
-    client = OpenAIClient(meter, include_usage=bool(options.get("include_usage")))
-    options_map = provider_options(request.app, model.provider, settings)
-    call = plan_call(upstream, model, body, stream=stream, options=options_map)
-    return await relay(request, meter, upstream, call, client, settings)
-
-
-async def relay(
-    request: web.Request,
-    meter: Meter,
-    upstream: Upstream,
-    call: UpstreamCall,
-    client: ClientFormat,
-    settings: Settings,
-) -> web.StreamResponse:
-    assert meter.model is not None
-    response = await retry.send(
-        upstream,
-        call.url,
-        call.headers,
-        call.payload,
-        max_attempts=settings.upstream_max_attempts,
-        deadline=time.monotonic() + settings.upstream_total_timeout,
-    )
-    headers = {REQUEST_ID: request_id_of(request), "x-aig-provider": meter.model.provider}
-    if call.warnings:
-        headers[WARNING_HEADER] = "; ".join(call.warnings)
-    if call.stream and (response.headers.get("Content-Type") or "").startswith(
-        call.stream_content_type
-    ):
-        return await _relay_stream(request, response, meter, call, client, headers)
-    return await _relay_whole(response, meter, call, client, headers)
-
-
-async def _relay_whole(
-    upstream_response: aiohttp.ClientResponse,
-    meter: Meter,
+    route: Route,
     call: UpstreamCall,
     client: ClientFormat,
     headers: dict[str, str],
+) -> web.StreamResponse:
+    """Relay the answer the router got for ``call``: a started stream, or a whole answer."""
+    if call.warnings:
+        headers[WARNING_HEADER] = "; ".join(call.warnings)
+    if route.response is not None:
+        return await _relay_stream(
+            request, route.response, route.first, meter, call, client, headers
+        )
+    return await _relay_whole(route.body, meter, client, headers)
+
+
+async def _relay_whole(
+    completion: Completion, meter: Meter, client: ClientFormat, headers: dict[str, str]
 ) -> web.Response:
-    try:
-        raw = await upstream_response.read()
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        if isinstance(exc, TimeoutError):
-            raise GatewayTimeout("The upstream provider did not finish in time.") from None
-        raise UpstreamError("The upstream provider dropped the connection.") from None
-    finally:
-        upstream_response.release()
     meter.mark_first_byte()
-    completion = call.decode(raw)
     produced = len(completion.text) + len(completion.reasoning)
     produced += sum(len(c.arguments) for c in completion.tool_calls)
     meter.price(completion.usage or meter.estimate_usage(produced // 4))
@@ -237,9 +195,18 @@ async def _relay_whole(
     )
 
 
+async def stream_chunks(first: bytes, response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+    """The stream's chunks, the first one already read by the router."""
+    if first:
+        yield first
+    async for chunk in response.content.iter_any():
+        yield chunk
+
+
 async def _relay_stream(
     request: web.Request,
     upstream_response: aiohttp.ClientResponse,
+    first: bytes,
     meter: Meter,
     call: UpstreamCall,
     client: ClientFormat,
@@ -258,7 +225,7 @@ async def _relay_stream(
     ending = b""
     try:
         failure: GatewayError | None = None
-        async for chunk in upstream_response.content.iter_any():
+        async for chunk in stream_chunks(first, upstream_response):
             events = decoder.feed(chunk)
             if not events:
                 continue

@@ -1,30 +1,26 @@
 """``POST /v1/chat/completions``: the hot path.
 
-auth (memory) → parse and check → resolve model → upstream (retries before the first byte)
-→ relay (whole or streamed) → request log (buffered, off the response path).
+auth (memory) → parse and check → plan (model or models → deployments, routing/router.py)
+→ reserve the dearest candidate's maximum → send (retries and fallbacks before the first
+byte) → relay (whole or streamed) → request log (buffered, off the response path), health
+and metrics (server/observe.py).
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import replace
-
 from aiohttp import web
 
-from aigw.billing.estimate import max_prompt_tokens, reserve_amount, typical_prompt_tokens
+from aigw.billing.estimate import typical_prompt_tokens
 from aigw.errors import GatewayError, InvalidRequest
-from aigw.formats.openai_chat import parse_request, prepare_upstream
-from aigw.providers.base import translator_of
-from aigw.providers.registry import ProviderRegistry
-from aigw.routing import retry
-from aigw.routing.resolve import resolve_model
+from aigw.formats.openai_chat import parse_request
+from aigw.routing.router import ATTEMPTS_HEADER, POLICY_HEADER, PROVIDER_HEADER, Route
 from aigw.server.appkeys import (
     BILLING,
     BYOK,
-    CATALOG,
     LIMITS,
-    PROVIDERS,
+    OBSERVER,
     REQUEST_LOG,
+    ROUTER,
     SETTINGS,
 )
 from aigw.server.auth import authenticate
@@ -36,7 +32,8 @@ from aigw.server.middleware import (
     request_id_of,
 )
 from aigw.server.relay import relay_json, relay_stream
-from aigw.server.translated import relay_translated
+from aigw.server.routed import ChatCalls, adopt, attempts_text, first_name, reservation_ceiling
+from aigw.server.translated import OpenAIClient, relay_answer
 
 TAG_HEADER = "x-aig-tag"
 
@@ -68,6 +65,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     finally:
         await meter.release()  # no-op once billed; a call that failed before its answer is free
         meter.write(app[REQUEST_LOG])
+        app[OBSERVER].finish(meter, "chat")
         if meter.limits and meter.usage is not None:
             app[LIMITS].count_tokens(meter.limits, meter.usage.total_tokens)
 
@@ -83,50 +81,45 @@ async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
     meter.tag = read_tag(request) or billing.default_tag(key)
     raw = await request.read()
     body = parse_request(raw)
-    meter.model_name = body["model"]
-    model = resolve_model(app[CATALOG], body["model"])
-    meter.model = model
+    meter.model_name = first_name(body["model"])
     stream = bool(body.get("stream"))
     meter.streamed = stream
-    upstream = app[PROVIDERS].upstream(model.provider)
-    own_key = app[BYOK].pick(key.account_id, model.provider, body.get("provider_key_id"))
-    if own_key is not None:  # the account's own provider key: the provider bills it directly
-        upstream = replace(upstream, endpoint=replace(upstream.endpoint, api_key=own_key.secret))
-        meter.byok = True
-    ProviderRegistry.require_key(upstream.endpoint)
+    router = app[ROUTER]
+    plan = router.plan(body, key.account_id, app[BYOK])  # model(s) → deployments, in order
+    meter.model = plan.candidates[0].model
     meter.prompt_estimate = typical_prompt_tokens(len(raw))
     meter.billing = billing
-    ceiling = reserve_amount(model, body, max_prompt_tokens(len(raw)), settings)
-    if meter.byok:
-        ceiling = billing.byok_ceiling(model, body, max_prompt_tokens(len(raw)), settings)
+    ceiling = reservation_ceiling(plan, body, len(raw), settings, billing)
     meter.reservation = await billing.reserve(key, ceiling, meter.tag)
-    if translator_of(upstream.adapter) is not None:
-        return await relay_translated(request, meter, body, model, upstream, settings)
-    payload, show_usage = prepare_upstream(body, model.upstream_id, stream=stream)
-    url = upstream.adapter.chat_url(upstream.endpoint, model.upstream_id, stream=stream)
-    upstream_response = await retry.send(
-        upstream,
-        url,
-        upstream.adapter.headers(upstream.endpoint),
-        payload,
-        max_attempts=settings.upstream_max_attempts,
-        deadline=time.monotonic() + settings.upstream_total_timeout,
-    )
-    base_headers = {
+    route = Route(plan)
+    calls = ChatCalls(app, settings, body, stream)
+    try:  # retries and fallbacks before the first byte
+        await router.send(route, calls.prepare, stream=stream)
+    finally:
+        adopt(meter, route)  # bill and log the deployment that answered (or failed last)
+    cand = route.candidate
+    assert cand is not None and calls.call is not None
+    headers = {
         REQUEST_ID: request_id_of(request),
-        "x-aig-provider": model.provider,
+        PROVIDER_HEADER: cand.model.provider,
+        POLICY_HEADER: plan.policy,
+        ATTEMPTS_HEADER: attempts_text(route.attempts),
         **meter.rate_headers,
     }
-    if stream and upstream_response.content_type == "text/event-stream":
-        return await relay_stream(
-            request,
-            upstream_response,
-            meter,
-            base_headers,
-            upstream_model=model.upstream_id,
-            show_usage=show_usage,
-        )
-    return await relay_json(upstream_response, meter, base_headers)
+    if cand.upstream.translator is not None:
+        client = OpenAIClient(meter, include_usage=calls.show_usage)
+        return await relay_answer(request, meter, route, calls.call, client, headers)
+    if route.response is None:
+        return await relay_json(route.body, meter, headers)
+    return await relay_stream(
+        request,
+        route.response,
+        meter,
+        headers,
+        upstream_model=cand.model.upstream_id,
+        show_usage=calls.show_usage,
+        first=route.first,
+    )
 
 
 def setup_routes(app: web.Application) -> None:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import orjson
 from aiohttp import web
 
-from aigw.billing.estimate import max_prompt_tokens, reserve_amount, typical_prompt_tokens
+from aigw.billing.estimate import typical_prompt_tokens
 from aigw.core.chat import Completion
 from aigw.errors import (
     GatewayError,
@@ -37,15 +36,26 @@ from aigw.formats.anthropic_messages import (
 )
 from aigw.formats.anthropic_stream import AnthropicEventWriter, AnthropicStreamTap
 from aigw.providers.anthropic import AnthropicAdapter
-from aigw.providers.registry import ProviderRegistry, Upstream
 from aigw.routing import retry
 from aigw.routing.resolve import resolve_model
-from aigw.server.appkeys import BILLING, BYOK, CATALOG, LIMITS, PROVIDERS, REQUEST_LOG, SETTINGS
+from aigw.routing.router import Route
+from aigw.server.appkeys import (
+    BILLING,
+    BYOK,
+    CATALOG,
+    LIMITS,
+    OBSERVER,
+    PROVIDERS,
+    REQUEST_LOG,
+    ROUTER,
+    SETTINGS,
+)
 from aigw.server.auth import authenticate
 from aigw.server.metering import CLIENT_CLOSED, Meter
 from aigw.server.middleware import REQUEST_ID, client_request_id, gateway_request_id
+from aigw.server.routed import MessagesCalls, adopt, first_name, reservation_ceiling
 from aigw.server.routes.chat import read_tag
-from aigw.server.translated import SSE, Writer, plan_call, provider_options, relay
+from aigw.server.translated import SSE, Writer, relay_answer, stream_chunks
 
 if TYPE_CHECKING:
     from aigw.catalog.loader import Catalog
@@ -121,23 +131,9 @@ async def messages(request: web.Request) -> web.StreamResponse:
     finally:
         await meter.release()  # no-op once billed; a call that failed before its answer is free
         meter.write(request.app[REQUEST_LOG])
+        request.app[OBSERVER].finish(meter, "messages")
         if meter.limits and meter.usage is not None:
             request.app[LIMITS].count_tokens(meter.limits, meter.usage.total_tokens)
-
-
-def _admit(request: web.Request, meter: Meter, body: dict[str, Any]) -> Upstream:
-    """Model, upstream (the account's own key when it has one) and the reservation."""
-    app = request.app
-    assert meter.key is not None
-    model = resolve_messages_model(app[CATALOG], body["model"])
-    meter.model = model
-    upstream = app[PROVIDERS].upstream(model.provider)
-    own_key = app[BYOK].pick(meter.key.account_id, model.provider, None)
-    if own_key is not None:
-        upstream = replace(upstream, endpoint=replace(upstream.endpoint, api_key=own_key.secret))
-        meter.byok = True
-    ProviderRegistry.require_key(upstream.endpoint)
-    return upstream
 
 
 async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
@@ -150,78 +146,56 @@ async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
     meter.tag = read_tag(request) or billing.default_tag(key)
     raw = await request.read()
     body = inbound.parse_request(raw)
-    meter.model_name = body["model"]
+    meter.model_name = first_name(body["model"])
     stream = bool(body.get("stream"))
     meter.streamed = stream
-    upstream = _admit(request, meter, body)
-    model = meter.model
-    assert model is not None
+    router = app[ROUTER]
+    plan = router.plan(body, key.account_id, app[BYOK], resolve_messages_model)
+    meter.model = plan.candidates[0].model
     translated = inbound.to_openai(body)
     meter.prompt_estimate = typical_prompt_tokens(len(raw))
     meter.billing = billing
-    if meter.byok:
-        ceiling = billing.byok_ceiling(model, translated, max_prompt_tokens(len(raw)), settings)
-    else:
-        ceiling = reserve_amount(model, translated, max_prompt_tokens(len(raw)), settings)
+    ceiling = reservation_ceiling(plan, translated, len(raw), settings, billing)
     meter.reservation = await billing.reserve(key, ceiling, meter.tag)
-    if isinstance(upstream.adapter, AnthropicAdapter):
-        return await _pass_through(request, meter, upstream, body, stream)
-    options = provider_options(app, model.provider, settings)
-    call = plan_call(upstream, model, translated, stream=stream, options=options)
-    client = AnthropicClient(meter, meter.request_id)
-    return await relay(request, meter, upstream, call, client, settings)
-
-
-async def _pass_through(
-    request: web.Request, meter: Meter, upstream: Upstream, body: dict[str, Any], stream: bool
-) -> web.StreamResponse:
-    """A Claude model: the client's body goes upstream with only the model id changed."""
-    assert meter.model is not None
-    settings = request.app[SETTINGS]
-    adapter = upstream.adapter
-    body["model"] = meter.model.upstream_id
-    headers = adapter.headers(upstream.endpoint)
+    route = Route(plan)
     beta = request.headers.get("anthropic-beta")
-    if beta:
-        headers["anthropic-beta"] = beta
-    response = await retry.send(
-        upstream,
-        adapter.chat_url(upstream.endpoint, meter.model.upstream_id, stream=stream),
-        headers,
-        orjson.dumps(body),
-        max_attempts=settings.upstream_max_attempts,
-        deadline=time.monotonic() + settings.upstream_total_timeout,
-    )
-    base = {REQUEST_ID: client_request_id(request) or meter.request_id,
-            "x-aig-provider": meter.model.provider}  # fmt: skip
-    if stream and response.content_type == SSE:
-        return await _tap_stream(request, response, meter, base)
-    try:
-        raw = await response.read()
-    except (aiohttp.ClientError, TimeoutError):
-        raise UpstreamError("The upstream provider dropped the connection.") from None
+    calls = MessagesCalls(app, settings, body, translated, stream=stream, beta=beta)
+    try:  # retries and fallbacks before the first byte
+        await router.send(route, calls.prepare, stream=stream)
     finally:
-        response.release()
+        adopt(meter, route)
+    assert calls.call is not None
+    headers = {REQUEST_ID: client_request_id(request) or meter.request_id, **route.headers()}
+    headers.update(meter.rate_headers)
+    if not calls.passthrough:
+        client = AnthropicClient(meter, meter.request_id)
+        return await relay_answer(request, meter, route, calls.call, client, headers)
+    if route.response is not None:
+        return await _tap_stream(request, route.response, route.first, meter, headers)
+    return await _whole_message(route.body, meter, headers)
+
+
+async def _whole_message(
+    answer: tuple[dict[str, Any], int], meter: Meter, headers: dict[str, str]
+) -> web.Response:
+    """A Claude model's whole answer, passed through with the gateway's model id."""
+    assert meter.model is not None
+    data, size = answer
     meter.mark_first_byte()
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise UpstreamError("The upstream provider returned a malformed response.") from None
-    if not isinstance(data, dict):
-        raise UpstreamError("The upstream provider returned an unexpected response.")
-    meter.price(usage_from_anthropic(data.get("usage")) or meter.estimate_usage(len(raw) // 8))
+    meter.price(usage_from_anthropic(data.get("usage")) or meter.estimate_usage(size // 8))
     data["model"] = meter.model.id
     await meter.bill()
     return web.Response(
         body=orjson.dumps(data),
         content_type="application/json",
-        headers={**base, **meter.cost_headers()},
+        headers={**headers, **meter.cost_headers()},
     )
 
 
 async def _tap_stream(
     request: web.Request,
     upstream_response: aiohttp.ClientResponse,
+    first: bytes,
     meter: Meter,
     headers: dict[str, str],
 ) -> web.StreamResponse:
@@ -235,7 +209,7 @@ async def _tap_stream(
     ending = b""  # message_stop (or an error) waits until the charge is committed
     events = 0
     try:
-        async for chunk in upstream_response.content.iter_any():
+        async for chunk in stream_chunks(first, upstream_response):
             out = tap.feed(chunk)
             events += out.count(b"\n\n")
             if tap.done and _STOP_EVENT in out:
@@ -302,7 +276,7 @@ async def count_tokens(request: web.Request) -> web.StreamResponse:
         await authenticate(request)
         raw = await request.read()
         body = inbound.parse_request(raw, require_max_tokens=False)
-        model = resolve_messages_model(request.app[CATALOG], body["model"])
+        model = resolve_messages_model(request.app[CATALOG], first_name(body["model"]) or "")
         upstream = request.app[PROVIDERS].upstream(model.provider)
         if isinstance(upstream.adapter, AnthropicAdapter) and upstream.endpoint.api_key:
             body["model"] = model.upstream_id

@@ -78,6 +78,17 @@ def model_entry(model: Model) -> dict[str, Any]:
         "released": model.released,
         "strengths": list(model.strengths),
         "use_cases": list(model.use_cases),
+        # Where the model is served when that is more than its own provider (routing).
+        "deployments": [
+            {
+                "provider": d.provider,
+                "upstream_id": d.upstream_id,
+                "weight": d.weight,
+                "input": _usd((d.price or price).input),
+                "output": _usd((d.price or price).output),
+            }
+            for d in model.deployments
+        ],
     }
 
 
