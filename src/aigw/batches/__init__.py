@@ -1,0 +1,1 @@
+"""OpenAI-compatible batches: JSONL lines run through the chat path at half price."""

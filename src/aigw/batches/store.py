@@ -1,0 +1,190 @@
+"""Batch rows: create, read, list, cancel, and the lease-based claim the worker uses (the
+same pattern as jobs: one conditional UPDATE decides who runs a batch)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import orjson
+from sqlalchemy import and_, or_, select, update
+
+from aigw.store.db import Database
+from aigw.store.tables import batches, now_ms
+from aigw.webhooks import store as webhooks
+
+RUNNING = ("validating", "in_progress", "cancelling")
+WINDOW_S = 24 * 3600
+
+
+def new_batch_id() -> str:
+    return "batch_" + secrets.token_hex(12)
+
+
+def _s(ms: int | None) -> int | None:
+    return None if ms is None else int(ms) // 1000
+
+
+def view(r: Any) -> dict[str, Any]:
+    """OpenAI's Batch object."""
+    return {
+        "id": r.id,
+        "object": "batch",
+        "endpoint": r.endpoint,
+        "errors": orjson.loads(r.errors) if r.errors else None,
+        "input_file_id": r.input_file_id,
+        "completion_window": r.completion_window,
+        "status": r.status,
+        "output_file_id": r.output_file_id,
+        "error_file_id": r.error_file_id,
+        "created_at": _s(r.created_at),
+        "in_progress_at": _s(r.in_progress_at),
+        "expires_at": int(r.created_at) // 1000 + WINDOW_S,
+        "finalizing_at": _s(r.finalizing_at),
+        "completed_at": _s(r.completed_at),
+        "failed_at": _s(r.failed_at),
+        "expired_at": None,
+        "cancelling_at": _s(r.cancelling_at),
+        "cancelled_at": _s(r.cancelled_at),
+        "request_counts": {"total": r.total, "completed": r.completed, "failed": r.failed},
+        "metadata": orjson.loads(r.metadata) if r.metadata else None,
+    }
+
+
+async def create(db: Database, values: dict[str, Any]) -> Any:
+    now = now_ms()
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            batches.insert().values(**values, status="validating", created_at=now, updated_at=now)
+        )
+        return (await conn.execute(select(batches).where(batches.c.id == values["id"]))).one()
+
+
+async def get(db: Database, batch_id: str, account_id: str | None = None) -> Any:
+    query = select(batches).where(batches.c.id == batch_id)
+    if account_id is not None:
+        query = query.where(batches.c.account_id == account_id)
+    async with db.engine.connect() as conn:
+        return (await conn.execute(query)).one_or_none()
+
+
+async def list_for(db: Database, account_id: str, after: str | None, limit: int) -> list[Any]:
+    query = select(batches).where(batches.c.account_id == account_id)
+    if after is not None:
+        cursor = await get(db, after, account_id)
+        if cursor is not None:
+            query = query.where(
+                or_(
+                    batches.c.created_at < cursor.created_at,
+                    and_(batches.c.created_at == cursor.created_at, batches.c.id > cursor.id),
+                )
+            )
+    query = query.order_by(batches.c.created_at.desc(), batches.c.id).limit(limit)
+    async with db.engine.connect() as conn:
+        return list(await conn.execute(query))
+
+
+async def cancel(db: Database, batch_id: str, account_id: str) -> Any:
+    """A batch nobody runs yet is cancelled at once; a running one is asked to stop (its
+    worker finishes it as cancelled, keeping the lines already done)."""
+    now = now_ms()
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            update(batches)
+            .where(
+                batches.c.id == batch_id,
+                batches.c.account_id == account_id,
+                batches.c.status.in_(("validating", "in_progress")),
+            )
+            .values(status="cancelling", cancelling_at=now, updated_at=now)
+        )
+    return await get(db, batch_id, account_id)
+
+
+def _free(now: int) -> Any:
+    return and_(
+        batches.c.status.in_(RUNNING),
+        or_(batches.c.lease_until.is_(None), batches.c.lease_until < now),
+    )
+
+
+async def claim(db: Database, worker: str, lease_ms: int, limit: int) -> list[Any]:
+    now = now_ms()
+    async with db.engine.connect() as conn:
+        ids = list(
+            (
+                await conn.execute(
+                    select(batches.c.id)
+                    .where(_free(now))
+                    .order_by(batches.c.created_at)
+                    .limit(limit)
+                )
+            ).scalars()
+        )
+    taken = []
+    for batch_id in ids:
+        async with db.engine.begin() as conn:
+            done = await conn.execute(
+                update(batches)
+                .where(batches.c.id == batch_id, _free(now))
+                .values(claimed_by=worker, lease_until=now + lease_ms)
+            )
+            if done.rowcount == 1:
+                taken.append(
+                    (await conn.execute(select(batches).where(batches.c.id == batch_id))).one()
+                )
+    return taken
+
+
+async def renew(
+    db: Database, batch_id: str, worker: str, lease_ms: int, **values: Any
+) -> str | None:
+    """Extend the lease and save ``values``; the batch's status, or None if it is not ours."""
+    now = now_ms()
+    async with db.engine.begin() as conn:
+        done = await conn.execute(
+            update(batches)
+            .where(
+                batches.c.id == batch_id,
+                batches.c.claimed_by == worker,
+                batches.c.status.in_(RUNNING),
+            )
+            .values(lease_until=now + lease_ms, updated_at=now, **values)
+        )
+        if done.rowcount != 1:
+            return None
+        found = await conn.execute(select(batches.c.status).where(batches.c.id == batch_id))
+        return str(found.scalar_one())
+
+
+async def release(db: Database, worker: str) -> None:
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            update(batches)
+            .where(batches.c.claimed_by == worker, batches.c.status.in_(RUNNING))
+            .values(lease_until=None, claimed_by=None)
+        )
+
+
+async def end(db: Database, batch_id: str, worker: str, status: str, **values: Any) -> bool:
+    """completed | failed | cancelled, once; ``batch.completed`` is queued with it."""
+    now = now_ms()
+    stamp = {"completed": "completed_at", "failed": "failed_at", "cancelled": "cancelled_at"}
+    async with db.write() as conn:
+        done = await conn.execute(
+            update(batches)
+            .where(
+                batches.c.id == batch_id,
+                batches.c.claimed_by == worker,
+                batches.c.status.in_(RUNNING),
+            )
+            .values(
+                status=status, lease_until=None, updated_at=now, **{stamp[status]: now}, **values
+            )
+        )
+        if done.rowcount != 1:
+            return False
+        row = (await conn.execute(select(batches).where(batches.c.id == batch_id))).one()
+        if status == "completed":
+            await webhooks.enqueue(conn, row.account_id, "batch.completed", view(row))
+    return True

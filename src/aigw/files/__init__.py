@@ -1,0 +1,1 @@
+"""Files: uploads (batch input / output) and job results, on local disk under ``data_dir``."""

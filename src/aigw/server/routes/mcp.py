@@ -1,0 +1,116 @@
+"""``POST /mcp``: MCP over Streamable HTTP, answered as plain JSON (no SSE stream is offered,
+so ``GET /mcp`` is 405, as the transport allows). Stateless: no session id is issued; every
+call carries the API key, exactly as the HTTP API does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from aigw.auth.keys import KeyInfo
+from aigw.errors import GatewayError
+from aigw.mcp.tools import TOOLS
+from aigw.server.auth import authenticate
+
+VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
+SERVER_INFO = {"name": "aigw", "version": "1"}
+PARSE_ERROR, INVALID_REQUEST, NO_METHOD, INVALID_PARAMS = -32700, -32600, -32601, -32602
+
+
+def _error(msg_id: Any, code: int, message: str) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}}
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
+
+
+async def mcp_post(request: web.Request) -> web.Response:
+    key = await authenticate(request)
+    try:
+        payload = orjson.loads(await request.read())
+    except orjson.JSONDecodeError:
+        return _json(_error(None, PARSE_ERROR, "Parse error"), 400)
+    messages = payload if isinstance(payload, list) else [payload]
+    base = f"{request.scheme}://{request.host}"
+    answers = []
+    for message in messages:
+        answer = await _handle(request.app, key, message, base)
+        if answer is not None:
+            answers.append(answer)
+    if not answers:
+        return web.Response(status=202)  # only notifications or responses
+    return _json(answers if isinstance(payload, list) else answers[0])
+
+
+async def _handle(
+    app: web.Application, key: KeyInfo, message: Any, base: str
+) -> dict[str, Any] | None:
+    if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
+        return _error(None, INVALID_REQUEST, "Invalid Request")
+    if "method" not in message:
+        return None  # a response to something we never ask
+    msg_id, method = message.get("id"), message["method"]
+    params = message.get("params") or {}
+    if msg_id is None:
+        return None  # notifications (initialized, cancelled ...) need no answer
+    if not isinstance(params, dict):
+        return _error(msg_id, INVALID_PARAMS, "params must be an object")
+    if method == "initialize":
+        asked = params.get("protocolVersion")
+        result: dict[str, Any] = {
+            "protocolVersion": asked if asked in VERSIONS else VERSIONS[-1],
+            "capabilities": {"tools": {"listChanged": False}},
+            "serverInfo": SERVER_INFO,
+            "instructions": "AI gateway tools: chat with any model, find models, run jobs.",
+        }
+    elif method == "ping":
+        result = {}
+    elif method == "tools/list":
+        result = {"tools": [t.listing() for t in TOOLS.values()]}
+    elif method == "tools/call":
+        tool = TOOLS.get(str(params.get("name")))
+        args = params.get("arguments") or {}
+        if tool is None or not isinstance(args, dict):
+            return _error(msg_id, INVALID_PARAMS, f"Unknown tool: {params.get('name')}")
+        result = await _call(app, key, tool.name, args, base)
+    else:
+        return _error(msg_id, NO_METHOD, f"Method not found: {method}")
+    return {"jsonrpc": "2.0", "id": msg_id, "result": result}
+
+
+async def _call(
+    app: web.Application, key: KeyInfo, name: str, args: dict[str, Any], base: str
+) -> dict[str, Any]:
+    """Tool failures are results with ``isError`` (the model reads them), not RPC errors."""
+    try:
+        out = await TOOLS[name].run(app, key, args, base)
+    except GatewayError as err:
+        text = orjson.dumps(err.body()).decode()
+        return {"content": [{"type": "text", "text": text}], "isError": True}
+    text = orjson.dumps(out).decode()
+    structured = out if isinstance(out, dict) else {"items": out}
+    return {
+        "content": [{"type": "text", "text": text}],
+        "structuredContent": structured,
+        "isError": False,
+    }
+
+
+async def mcp_other(_: web.Request) -> web.Response:
+    """The transport's answer for "no server stream, no sessions" is a bare 405."""
+    body = {"error": {"message": "Use POST.", "type": "invalid_request_error", "code": 405}}
+    return web.Response(
+        body=orjson.dumps(body),
+        status=405,
+        content_type="application/json",
+        headers={"Allow": "POST"},
+    )
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_post("/mcp", mcp_post)
+    app.router.add_get("/mcp", mcp_other)
+    app.router.add_delete("/mcp", mcp_other)
