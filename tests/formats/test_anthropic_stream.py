@@ -156,3 +156,13 @@ def test_tap_sees_mid_stream_errors() -> None:
     tap = AnthropicStreamTap(gateway_model="m")
     tap.feed(fixture("anthropic/stream_error_overloaded.sse").read_bytes())
     assert isinstance(tap.error, UpstreamSaturated) and not tap.done
+
+
+def test_pass_through_stops_at_a_malformed_event() -> None:
+    from aigw.formats.anthropic_stream import AnthropicStreamTap
+
+    tap = AnthropicStreamTap(gateway_model="anthropic/claude")
+    good = b'event: ping\ndata: {"type": "ping"}\n\n'
+    out = tap.feed(good + b"event: content_block_delta\ndata: {not json\n\n" + good)
+    assert out == good and tap.malformed
+    assert tap.feed(good) == b""

@@ -172,3 +172,11 @@ def test_whole_stream_in_one_read_lf_or_crlf(show_usage: bool) -> None:
         assert got == sent
         usage_free = [e for e in _events(data) if b'"usage":{' not in e]
         assert all(e in out for e in usage_free)
+
+
+def test_a_malformed_event_stops_the_pass_through() -> None:
+    tap = OpenAIStreamTap(upstream_model="m", gateway_model="m", show_usage=False)
+    good = b'data: {"model":"m","choices":[{"delta":{"content":"hi"}}]}\n\n'
+    out = tap.feed(good + b"data: {not json\n\n" + good)
+    assert out == good and tap.malformed
+    assert tap.feed(good) == b""

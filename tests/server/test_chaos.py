@@ -172,18 +172,24 @@ def test_a_fault_mid_stream_ends_it_with_an_error_event(
     assert_ledger_true(routed.stack, account, charged=entry.charged_micro_cents)
 
 
-def test_a_malformed_frame_in_a_pass_through_stream_is_forwarded_as_received(
+def test_a_malformed_frame_in_a_pass_through_stream_ends_it_with_an_error_event(
     routed: Routed,
 ) -> None:
-    """Same-format streams are not decoded (docs/architecture.md): the upstream's frame goes
-    through verbatim, the stream ends as the upstream ended it and is billed as delivered."""
+    """Same-format streams are not decoded, but every event is checked to be a JSON object
+    (a structural check, no decoding): a garbled frame is not forwarded; the client gets an
+    error event instead, and what was delivered is billed."""
     routed.sims["sima"].set_config(output_tokens=60)
     routed.sims["sima"].queue_fault("malformed", after_chunks=10)
     body = {"model": "sima/solo", "messages": MESSAGES, "stream": True}
     got, headers, raw, account = _run(routed, "mid-malformed", body)
-    assert got == 200 and b"data: {not json\n\n" in raw
+    assert got == 200 and b"{not json" not in raw
+    frames = [f for f in raw.split(b"\n\n") if f.strip()]
+    last = orjson.loads(frames[-1].removeprefix(b"data: "))
+    assert last["error"]["type"] == "server_error" and "malformed" in last["error"]["message"]
+    assert len(frames) > 5, "the delivered part reached the client first"
     entry = logged(routed.stack, headers["x-request-id"])
-    assert entry.status == 200 and 0 < entry.completion_tokens < 60
+    assert (entry.status, entry.error_type) == (500, "server_error")
+    assert 0 < entry.completion_tokens < 60
     assert_ledger_true(routed.stack, account, charged=entry.charged_micro_cents)
 
 
@@ -197,8 +203,9 @@ CASES = [
     for where in PROTOCOLS
     for fault, status in (("cut", 500), ("stall", 504))
 ]
-# Translated streams are decoded, so a malformed frame is caught (pass-through: see above).
-CASES += [(*where, "malformed", 500) for where in (PROTOCOLS[0], PROTOCOLS[2])]
+# A malformed frame is caught in every protocol: decoded when translated, checked to be a
+# JSON object when passed through.
+CASES += [(*where, "malformed", 500) for where in PROTOCOLS]
 
 
 @pytest.mark.parametrize(("path", "model", "sim", "protocol", "fault", "status"), CASES)

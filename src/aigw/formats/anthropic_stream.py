@@ -36,7 +36,7 @@ from aigw.formats.anthropic_messages import (
     message_id,
     usage_from_anthropic,
 )
-from aigw.formats.sse import SSEParser, frame
+from aigw.formats.sse import SSEParser, first_malformed_event, frame
 
 
 def stream_error(kind: Any) -> GatewayError:
@@ -264,7 +264,7 @@ class AnthropicStreamTap:
     id) and ``message_start`` / ``message_delta`` / ``error`` are decoded for usage and errors.
     """
 
-    __slots__ = ("_pending", "_model", "_usage", "usage", "done", "error")
+    __slots__ = ("_pending", "_model", "_usage", "usage", "done", "error", "malformed")
 
     def __init__(self, *, gateway_model: str) -> None:
         self._pending = b""
@@ -273,14 +273,22 @@ class AnthropicStreamTap:
         self.usage: Usage | None = None
         self.done = False
         self.error: GatewayError | None = None
+        self.malformed = False  # an event whose data is not a JSON object: forwarding stops
 
     def feed(self, chunk: bytes) -> bytes:
+        if self.malformed:
+            return b""
         buf = self._pending + chunk if self._pending else chunk
         cut = buf.rfind(b"\n\n")
         if cut < 0:
             self._pending = buf
             return b""
         ready, self._pending = buf[: cut + 2], buf[cut + 2 :]
+        bad = first_malformed_event(ready)
+        if bad >= 0:
+            self.malformed = True
+            prev = ready.rfind(b"\n\n", 0, bad)  # the end of the event before the bad one
+            ready = ready[: prev + 2] if prev >= 0 else b""
         if b"message_start" in ready or b"message_delta" in ready or b"event: error" in ready:
             return b"".join(self._inspect(e) for e in ready.split(b"\n\n") if e.strip())
         if b"message_stop" in ready:

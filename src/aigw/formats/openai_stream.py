@@ -16,6 +16,7 @@ import orjson
 
 from aigw.core.usage import Usage
 from aigw.formats.openai_chat import usage_from_openai
+from aigw.formats.sse import first_malformed_event
 
 _EVENT_SPLIT = re.compile(rb"\r?\n\r?\n")
 _USAGE_MARKER = re.compile(rb'"usage": ?\{')  # an event carrying a usage object
@@ -55,6 +56,7 @@ class OpenAIStreamTap:
         "done",
         "events",
         "error",
+        "malformed",
     )
 
     def __init__(
@@ -77,8 +79,12 @@ class OpenAIStreamTap:
         self.done = False
         self.events = 0
         self.error: dict[str, Any] | None = None
+        # The upstream sent an event whose data is not a JSON object: forwarding stops there.
+        self.malformed = False
 
     def feed(self, chunk: bytes) -> bytes:
+        if self.malformed:
+            return b""
         buf = self._pending + chunk if self._pending else chunk
         cut = _boundary(buf)
         if cut == 0:
@@ -95,6 +101,12 @@ class OpenAIStreamTap:
         return self._process(rest + b"\n\n")
 
     def _process(self, ready: bytes) -> bytes:
+        bad = first_malformed_event(ready)
+        if bad >= 0:
+            self.malformed = True
+            ready = ready[:bad]
+            if not ready:
+                return b""
         if self._patterns is None:
             self._patterns = _model_patterns(
                 _first_model(ready) or self._upstream_model, self._gateway_model

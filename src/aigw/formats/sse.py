@@ -54,3 +54,22 @@ def frame(data: bytes, event: str | None = None) -> bytes:
     if event is None:
         return b"data: " + data + b"\n\n"
     return b"event: " + event.encode() + b"\ndata: " + data + b"\n\n"
+
+
+def first_malformed_event(ready: bytes) -> int:
+    """Offset of the first event whose data is not a JSON object (nor ``[DONE]``), or -1.
+
+    A structural check at C speed (no decoding): the payload must begin with ``{`` and end
+    with ``}``. It catches truncated and garbled frames; a ``data:`` at a line start cannot
+    occur inside a JSON string, whose newlines are escaped."""
+    pos = 0
+    while True:
+        if ready.startswith(b"data:", pos):
+            end = ready.find(b"\n", pos)
+            payload = ready[pos + 5 : end if end >= 0 else len(ready)].strip()
+            if payload != b"[DONE]" and not (payload[:1] == b"{" and payload[-1:] == b"}"):
+                return pos
+        nxt = ready.find(b"\ndata:", pos)
+        if nxt < 0:
+            return -1
+        pos = nxt + 1

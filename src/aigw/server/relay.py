@@ -94,10 +94,14 @@ async def relay_stream(
             if out:
                 meter.mark_first_byte()
                 await response.write(out)
-        out = tap.finish()
+            if tap.malformed:
+                break
+        out = b"" if tap.malformed else tap.finish()
         if out:
             await response.write(out)
-        if tap.error is not None:
+        if tap.malformed:
+            ending = _failure(meter, UpstreamError("The upstream sent a malformed stream event."))
+        elif tap.error is not None:
             meter.status, meter.error_type = 502, str(tap.error.get("type") or "server_error")
         elif not tap.done:
             ending = _failure(meter, UpstreamError("The upstream stream ended early."))

@@ -218,10 +218,16 @@ async def _tap_stream(
             if out:
                 meter.mark_first_byte()
                 await response.write(out)
-        out = tap.finish()
+            if tap.malformed:
+                break
+        out = b"" if tap.malformed else tap.finish()
         if out:
             await response.write(out)
-        if tap.error is not None:
+        if tap.malformed:
+            ending = _stream_error(
+                meter, UpstreamError("The upstream sent a malformed stream event.")
+            )
+        elif tap.error is not None:
             meter.fail(tap.error)
         elif not tap.done:
             ending = _stream_error(meter, UpstreamError("The upstream stream ended early."))
