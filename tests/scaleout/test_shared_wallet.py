@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -141,6 +144,15 @@ def test_a_wallet_for_50_pays_for_exactly_50_across_both(
     assert len(entries) == 50
     assert sum(e.amount_micro_cents for e in entries) == -50 * 10 * TOKEN
     assert mismatches == []
+    verify = subprocess.run(
+        [sys.executable, "-m", "aigw", "ledger", "verify"],
+        env={**os.environ, "AIGW_DATABASE_URL": a.database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert verify.returncode == 0 and verify.stdout.startswith("ok:"), verify.stderr
     for gw in (a, b):
         view = _balance(gw, keys[0])
         assert view["balance_cents"] == 0 and view["reserved_cents"] == 0, view
