@@ -118,6 +118,15 @@ async def relay_stream(
     except aiohttp.ClientError:
         ending = _failure(meter, UpstreamError("The upstream stream broke off."))
     _produced(meter, tap, upstream_response, client_gone)
+    return await finish_stream(response, meter, ending, client_gone=client_gone)
+
+
+async def finish_stream(
+    response: web.StreamResponse, meter: Meter, ending: bytes, *, client_gone: bool
+) -> web.StreamResponse:
+    """Bill, then send the held last frame ([DONE] or an error event) and end the stream: a
+    completed response is never left unbilled. A client already gone gets nothing more and
+    the request is logged as 499."""
     await meter.bill()
     if not client_gone:
         try:

@@ -30,7 +30,7 @@ from aigw.formats.openai_chat import prepare_upstream
 from aigw.formats.params import WARNING_HEADER
 from aigw.server.appkeys import PROVIDERS
 from aigw.server.metering import CLIENT_CLOSED, Meter
-from aigw.server.relay import meter_cost
+from aigw.server.relay import finish_stream, meter_cost
 
 if TYPE_CHECKING:
     from aigw.catalog.models import Model
@@ -264,17 +264,7 @@ async def _relay_stream(
     except aiohttp.ClientError:
         ending = _stream_failed(meter, client, writer, UpstreamError("The upstream broke off."))
     _produced(meter, writer, decoder, upstream_response, client_gone, produced)
-    await meter.bill()
-    if not client_gone:
-        try:
-            if ending:
-                await response.write(ending)
-            await response.write_eof()
-        except ConnectionResetError:
-            client_gone = True
-    if client_gone:
-        meter.status, meter.error_type = CLIENT_CLOSED, "client_closed"
-    return response
+    return await finish_stream(response, meter, ending, client_gone=client_gone)
 
 
 def _stream_failed(

@@ -53,6 +53,7 @@ from aigw.server.appkeys import (
 from aigw.server.auth import authenticate
 from aigw.server.metering import CLIENT_CLOSED, Meter
 from aigw.server.middleware import REQUEST_ID, client_request_id, gateway_request_id
+from aigw.server.relay import finish_stream
 from aigw.server.routed import MessagesCalls, adopt, first_name, reservation_ceiling
 from aigw.server.routes.chat import read_tag
 from aigw.server.translated import SSE, Writer, relay_answer, stream_chunks
@@ -243,17 +244,7 @@ async def _tap_stream(
     except aiohttp.ClientError:
         ending = _stream_error(meter, UpstreamError("The upstream stream broke off."))
     _tap_produced(meter, tap, upstream_response, client_gone, events)
-    await meter.bill()
-    if not client_gone:
-        try:
-            if ending:
-                await response.write(ending)
-            await response.write_eof()
-        except ConnectionResetError:
-            client_gone = True
-    if client_gone:
-        meter.status, meter.error_type = CLIENT_CLOSED, "client_closed"
-    return response
+    return await finish_stream(response, meter, ending, client_gone=client_gone)
 
 
 def _tap_produced(
