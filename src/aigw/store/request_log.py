@@ -118,7 +118,13 @@ class RequestLogWriter:
         self._closed = False
         self._dropped = 0
         self._reported_drops = 0
-        self._insert = db.insert(request_log).on_conflict_do_nothing(index_elements=["id"])
+        # Rendered once and sent as raw executemany: SQLAlchemy compiles a dialect INSERT
+        # (ON CONFLICT) on every execution (it is not cacheable) and processes every row's
+        # parameters in Python; together that was most of the request log's event-loop CPU.
+        insert = db.insert(request_log).on_conflict_do_nothing(index_elements=["id"])
+        compiled = insert.compile(dialect=db.engine.dialect)
+        self._insert_sql = str(compiled)
+        self._insert_order = tuple(compiled.positiontup or ())
 
     @property
     def pending(self) -> int:
@@ -147,10 +153,14 @@ class RequestLogWriter:
     async def flush(self) -> None:
         """Write everything buffered now. Raises on a database failure (entries are kept)."""
         async with self._lock:
+            # Only what is buffered now: entries recorded while a batch is being written wait
+            # for the next flush, so a steady trickle does not become back-to-back tiny batches.
+            left = len(self._buffer)
             try:
-                while self._inflight or self._buffer:
+                while self._inflight or (left > 0 and self._buffer):
                     if not self._inflight:
-                        n = min(len(self._buffer), self._max_batch)
+                        n = min(left, len(self._buffer), self._max_batch)
+                        left -= n
                         self._inflight = [self._buffer.popleft() for _ in range(n)]
                     await self._write([_row(e) for e in self._inflight])
                     self._inflight = []
@@ -210,8 +220,10 @@ class RequestLogWriter:
                 )
 
     async def _insert_rows(self, rows: list[dict[str, Any]]) -> None:
+        order = self._insert_order
+        params = [tuple(row[name] for name in order) for row in rows]
         async with self._db.engine.begin() as conn:
-            await conn.execute(self._insert, rows)
+            await conn.exec_driver_sql(self._insert_sql, params)
 
     async def _write(self, rows: list[dict[str, Any]]) -> None:
         try:
