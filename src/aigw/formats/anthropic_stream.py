@@ -37,6 +37,7 @@ from aigw.formats.anthropic_messages import (
     usage_from_anthropic,
 )
 from aigw.formats.sse import SSEParser, first_malformed_event, frame
+from aigw.formats.stream_decoder import JsonStreamDecoder
 
 
 def stream_error(kind: Any) -> GatewayError:
@@ -46,38 +47,19 @@ def stream_error(kind: Any) -> GatewayError:
     return UpstreamError("The upstream provider failed in the middle of the answer.")
 
 
-class AnthropicStreamDecoder:
+class AnthropicStreamDecoder(JsonStreamDecoder):
     """An Anthropic upstream's stream as neutral events."""
 
-    __slots__ = ("_sse", "_blocks", "_tools", "_no_args", "_usage", "done")
+    __slots__ = ("_blocks", "_tools", "_no_args", "_usage")
 
     def __init__(self) -> None:
-        self._sse = SSEParser()
+        super().__init__()
         self._blocks: dict[int, int] = {}  # content index -> kind (-1 text, -2 thinking) / tool
         self._tools = 0
         self._no_args: set[int] = set()  # tool calls whose arguments have not started yet
         self._usage: dict[str, Any] = {}
-        self.done = False
 
-    def feed(self, chunk: bytes) -> list[Event]:
-        return self._events(self._sse.feed(chunk))
-
-    def finish(self) -> list[Event]:
-        return self._events(self._sse.finish())
-
-    def _events(self, frames: list[tuple[str, bytes]]) -> list[Event]:
-        out: list[Event] = []
-        for _, data in frames:
-            try:
-                obj = orjson.loads(data)
-            except orjson.JSONDecodeError:
-                out.append(StreamFailed(UpstreamError("The upstream sent a malformed event.")))
-                continue
-            if isinstance(obj, dict):
-                self._event(obj, out)
-        return out
-
-    def _event(self, obj: dict[str, Any], out: list[Event]) -> None:
+    def _object(self, obj: dict[str, Any], out: list[Event]) -> None:
         kind = obj.get("type")
         if kind == "content_block_delta":
             self._delta(obj, out)

@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
 from aigw.core.chat import (
     Completion,
     Event,
@@ -34,7 +32,7 @@ from aigw.core.usage import Usage
 from aigw.errors import InvalidRequest, UpstreamError
 from aigw.formats.openai_translate import max_tokens_of, stop_list, text_of
 from aigw.formats.params import Encoded, drop_warnings, unsupported
-from aigw.formats.sse import SSEParser
+from aigw.formats.stream_decoder import JsonStreamDecoder
 
 PROVIDER = "Cohere"
 FINISH = {"COMPLETE": "stop", "STOP_SEQUENCE": "stop", "MAX_TOKENS": "length",
@@ -177,35 +175,15 @@ def completion_from_cohere(data: Any) -> Completion:
     return c
 
 
-class CohereStreamDecoder:
-    __slots__ = ("_sse", "_calls", "done")
+class CohereStreamDecoder(JsonStreamDecoder):
+    __slots__ = ("_calls",)
+    DONE_MARKER = b"[DONE]"  # skipped: the stream's end is its message-end event
 
     def __init__(self) -> None:
-        self._sse = SSEParser()
+        super().__init__()
         self._calls = 0
-        self.done = False
 
-    def feed(self, chunk: bytes) -> list[Event]:
-        return self._events(self._sse.feed(chunk))
-
-    def finish(self) -> list[Event]:
-        return self._events(self._sse.finish())
-
-    def _events(self, frames: list[tuple[str, bytes]]) -> list[Event]:
-        out: list[Event] = []
-        for _, data in frames:
-            if data.strip() == b"[DONE]":
-                continue
-            try:
-                obj = orjson.loads(data)
-            except orjson.JSONDecodeError:
-                out.append(StreamFailed(UpstreamError("The upstream sent a malformed event.")))
-                continue
-            if isinstance(obj, dict):
-                self._event(obj, out)
-        return out
-
-    def _event(self, obj: dict[str, Any], out: list[Event]) -> None:
+    def _object(self, obj: dict[str, Any], out: list[Event]) -> None:
         kind = obj.get("type")
         message = (obj.get("delta") or {}).get("message") or {}
         if kind == "content-delta":

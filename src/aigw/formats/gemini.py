@@ -42,7 +42,7 @@ from aigw.formats.openai_translate import (
     tool_call_signature,
 )
 from aigw.formats.params import Encoded, drop_warnings, unsupported
-from aigw.formats.sse import SSEParser
+from aigw.formats.stream_decoder import JsonStreamDecoder
 
 PROVIDER = "Gemini"
 THINKING_BUDGET = {"minimal": 512, "low": 1024, "medium": 8192, "high": 24576,
@@ -275,37 +275,18 @@ def completion_from_gemini(data: Any) -> Completion:
     return c
 
 
-class GeminiStreamDecoder:
+class GeminiStreamDecoder(JsonStreamDecoder):
     """A ``streamGenerateContent?alt=sse`` stream as neutral events."""
 
-    __slots__ = ("_sse", "_started", "_calls", "_usage", "done")
+    __slots__ = ("_started", "_calls", "_usage")
 
     def __init__(self) -> None:
-        self._sse = SSEParser()
+        super().__init__()
         self._started = False
         self._calls = 0
         self._usage: Any = None
-        self.done = False
 
-    def feed(self, chunk: bytes) -> list[Event]:
-        return self._events(self._sse.feed(chunk))
-
-    def finish(self) -> list[Event]:
-        return self._events(self._sse.finish())
-
-    def _events(self, frames: list[tuple[str, bytes]]) -> list[Event]:
-        out: list[Event] = []
-        for _, data in frames:
-            try:
-                obj = orjson.loads(data)
-            except orjson.JSONDecodeError:
-                out.append(StreamFailed(UpstreamError("The upstream sent a malformed event.")))
-                continue
-            if isinstance(obj, dict):
-                self._chunk(obj, out)
-        return out
-
-    def _chunk(self, obj: dict[str, Any], out: list[Event]) -> None:
+    def _object(self, obj: dict[str, Any], out: list[Event]) -> None:
         if isinstance(obj.get("error"), dict):
             out.append(StreamFailed(stream_error(obj["error"].get("status"))))
             return

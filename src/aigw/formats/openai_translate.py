@@ -36,7 +36,7 @@ from aigw.core.chat import (
 from aigw.core.usage import Usage
 from aigw.errors import UpstreamError
 from aigw.formats.openai_chat import usage_from_openai
-from aigw.formats.sse import SSEParser
+from aigw.formats.stream_decoder import JsonStreamDecoder
 
 UsageExtras = Callable[[Usage], Mapping[str, Any]]
 DONE = b"data: [DONE]\n\n"
@@ -202,48 +202,32 @@ def completion_from_openai(data: Any) -> Completion:
     )
 
 
-class OpenAIStreamDecoder:
+class OpenAIStreamDecoder(JsonStreamDecoder):
     """An OpenAI-compatible upstream's SSE stream as neutral events."""
 
-    __slots__ = ("_sse", "_started", "_open_calls", "done")
+    __slots__ = ("_started", "_open_calls")
+    DONE_MARKER = b"[DONE]"
 
     def __init__(self) -> None:
-        self._sse = SSEParser()
+        super().__init__()
         self._started = False
         self._open_calls: set[int] = set()
-        self.done = False
 
-    def feed(self, chunk: bytes) -> list[Event]:
-        return self._events(self._sse.feed(chunk))
+    def _on_done(self) -> None:
+        self.done = True
 
-    def finish(self) -> list[Event]:
-        return self._events(self._sse.finish())
-
-    def _events(self, frames: list[tuple[str, bytes]]) -> list[Event]:
-        out: list[Event] = []
-        for _, data in frames:
-            if data.strip() == b"[DONE]":
-                self.done = True
-                continue
-            try:
-                obj = orjson.loads(data)
-            except orjson.JSONDecodeError:
-                out.append(StreamFailed(UpstreamError("The upstream sent a malformed event.")))
-                continue
-            if not isinstance(obj, dict):
-                continue
-            if isinstance(obj.get("error"), dict):
-                out.append(StreamFailed(UpstreamError("The upstream stream failed.")))
-                continue
-            if not self._started:
-                self._started = True
-                out.append(Started(str(obj.get("id") or ""), str(obj.get("model") or "")))
-            for choice in obj.get("choices") or ():
-                self._choice(choice, out)
-            usage = usage_from_openai(obj.get("usage"))
-            if usage is not None:
-                out.append(UsageReport(usage))
-        return out
+    def _object(self, obj: dict[str, Any], out: list[Event]) -> None:
+        if isinstance(obj.get("error"), dict):
+            out.append(StreamFailed(UpstreamError("The upstream stream failed.")))
+            return
+        if not self._started:
+            self._started = True
+            out.append(Started(str(obj.get("id") or ""), str(obj.get("model") or "")))
+        for choice in obj.get("choices") or ():
+            self._choice(choice, out)
+        usage = usage_from_openai(obj.get("usage"))
+        if usage is not None:
+            out.append(UsageReport(usage))
 
     def _choice(self, choice: Any, out: list[Event]) -> None:
         if not isinstance(choice, dict) or choice.get("index", 0) != 0:
