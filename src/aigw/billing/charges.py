@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from aigw.billing.ledger import Entry, WalletState, append
+from aigw.billing.ledger import Entry, WalletState, append, append_direct
 from aigw.billing.wallet import Reservation
 from aigw.store.db import Database
 
@@ -80,6 +81,13 @@ class ChargeWriter:
         if self._queue:
             log.error("%d charges could not be committed before shutdown", len(self._queue))
 
+    async def _write(self, entries: list[Entry]) -> list[WalletState]:
+        direct = self._db.direct
+        if direct is not None:  # SQLite: the whole transaction in one thread hop
+            return await direct.run(functools.partial(append_direct, entries=entries))
+        async with self._db.write() as conn:
+            return await append(conn, self._db, entries)
+
     async def _run(self) -> None:
         backoff = 0.05
         while True:
@@ -90,9 +98,9 @@ class ChargeWriter:
                 await self._wake.wait()
                 continue
             batch, self._queue = self._queue, []
+            entries = [p.entry for p in batch]
             try:
-                async with self._db.write() as conn:
-                    states = await append(conn, self._db, [p.entry for p in batch])
+                states = await self._write(entries)
             except Exception:
                 log.exception("committing %d charges failed; retrying", len(batch))
                 self._queue = batch + self._queue

@@ -8,6 +8,7 @@ order. ``verify`` re-adds every account's entries and compares.
 from __future__ import annotations
 
 import secrets
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -72,7 +73,7 @@ def fee_of(amount_micro_cents: int, percent: Decimal) -> int:
 
 # One statement, compiled once (SQLAlchemy caches text(); a dialect INSERT .. ON CONFLICT with
 # the amounts inlined was compiled again for every charge). Same SQL on SQLite and PostgreSQL.
-_WALLET_UPSERT = text(
+_WALLET_UPSERT_SQL = (
     "INSERT INTO wallets (account_id, balance_micro_cents, version, updated_at) "
     "VALUES (:account_id, :delta, 1, :now) "
     "ON CONFLICT (account_id) DO UPDATE SET "
@@ -80,6 +81,12 @@ _WALLET_UPSERT = text(
     "version = wallets.version + 1, updated_at = :now "
     "RETURNING balance_micro_cents, version"
 )
+_WALLET_UPSERT = text(_WALLET_UPSERT_SQL)
+_ENTRY_COLUMNS = (
+    "id, account_id, kind, amount_micro_cents, fee_micro_cents, request_id, sub_account_id, "
+    "tag, note, created_at"
+)
+_ENTRY_INSERT_SQL = f"INSERT INTO ledger_entries ({_ENTRY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
 
 
 async def append(
@@ -105,13 +112,47 @@ async def append(
             for e in entries
         ],
     )
+    states = []
+    for account_id, delta in _deltas(entries):
+        params = {"account_id": account_id, "delta": delta, "now": now}
+        balance, version = (await conn.execute(_WALLET_UPSERT, params)).one()
+        states.append(WalletState(account_id, int(balance), int(version)))
+    return states
+
+
+def _deltas(entries: Sequence[Entry]) -> list[tuple[str, int]]:
     deltas: dict[str, int] = {}
     for e in entries:
         deltas[e.account_id] = deltas.get(e.account_id, 0) + e.amount_micro_cents
+    return sorted(deltas.items())
+
+
+def append_direct(conn: sqlite3.Connection, entries: Sequence[Entry]) -> list[WalletState]:
+    """``append`` for the SQLite one-hop writer (store/sqlite_writer.py): the same rows and
+    the same wallet statement, run on a plain sqlite3 connection inside its transaction."""
+    now = now_ms()
+    conn.executemany(
+        _ENTRY_INSERT_SQL,
+        [
+            (
+                new_entry_id(),
+                e.account_id,
+                e.kind,
+                e.amount_micro_cents,
+                e.fee_micro_cents,
+                e.request_id,
+                e.sub_account_id,
+                e.tag,
+                e.note,
+                now,
+            )
+            for e in entries
+        ],
+    )
     states = []
-    for account_id, delta in sorted(deltas.items()):
+    for account_id, delta in _deltas(entries):
         params = {"account_id": account_id, "delta": delta, "now": now}
-        balance, version = (await conn.execute(_WALLET_UPSERT, params)).one()
+        balance, version = conn.execute(_WALLET_UPSERT_SQL, params).fetchone()
         states.append(WalletState(account_id, int(balance), int(version)))
     return states
 

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from aigw.errors import ConfigError
+from aigw.store.sqlite_writer import SqliteWriter
 
 log = logging.getLogger("aigw.store")
 
@@ -62,8 +63,11 @@ def _normalise_url(url: str) -> URL:
 class Database:
     """An async engine plus the few dialect facts the repositories need."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, busy_timeout_ms: int = 5000) -> None:
         self._engine = engine
+        self._direct: SqliteWriter | None = None
+        if engine.dialect.name == "sqlite" and engine.url.database:
+            self._direct = SqliteWriter(engine.url.database, busy_timeout_ms=busy_timeout_ms)
 
     @classmethod
     def from_url(cls, url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 10) -> Database:
@@ -87,13 +91,19 @@ class Database:
                 pool_pre_ping=True,  # survive a server restart without restarting us
                 connect_args={"timeout": 10},
             )
-        db = cls(engine)
+        db = cls(engine, busy_timeout_ms=busy_timeout_ms)
         log.debug("database %s", db.safe_url)
         return db
 
     @property
     def engine(self) -> AsyncEngine:
         return self._engine
+
+    @property
+    def direct(self) -> SqliteWriter | None:
+        """The one-hop writer for hot small transactions (SQLite only; None on PostgreSQL,
+        where asyncpg has no thread hop to save)."""
+        return self._direct
 
     @property
     def dialect(self) -> str:
@@ -141,6 +151,8 @@ class Database:
         log.info("database schema is up to date (%s)", self.safe_url)
 
     async def close(self) -> None:
+        if self._direct is not None:
+            await self._direct.close()
         await self._engine.dispose()
 
 
