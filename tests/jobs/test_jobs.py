@@ -148,3 +148,35 @@ def test_jobs_survive_a_restart_and_are_submitted_once(jobstack: JobStack) -> No
     keys = _submits(jobstack)["keys"]
     assert keys.count(running.id) == 1
     assert _entries(jobstack, running.id) == [("charge", -25_000_000)]
+
+
+def test_a_failed_jobs_refund_gives_its_spend_back_to_the_caps(jobstack: JobStack) -> None:
+    """A sub-account capped at 10 cents: a failed 10-cent job (tagged, under a tag budget)
+    is refunded to the wallet and to both caps, so the next job fits again."""
+    status, sub = jobstack.call(
+        "POST", "/v1/sub-accounts", {"name": "capped", "spend_cap_cents": 10}
+    )
+    assert status == 201, sub
+    status, budget = jobstack.call(
+        "POST", "/v1/budgets", {"tag": "refund-tag", "monthly_cap_cents": 10}
+    )
+    assert status in (200, 201), budget
+    headers = {"Authorization": f"Bearer {sub['key']}", "x-aig-tag": "refund-tag"}
+    body = {"prompt": "[fail] boom", "model": "simulator/video", "duration": 2}  # $0.10
+
+    def submit() -> tuple[int, Any]:
+        status, _, raw = http(
+            "POST", jobstack.url + "/v1/videos/generations", json=body, headers=headers
+        )
+        return status, orjson.loads(raw)
+
+    status, job = submit()
+    assert status == 202, job
+    assert jobstack.wait(job["id"], ("failed",))["status"] == "failed"
+    status, again = submit()  # would be 402 budget_exceeded had the refund not counted
+    assert status == 202, again
+    jobstack.wait(again["id"], ("failed",))
+    status, _, raw = http("GET", jobstack.url + "/v1/balance", headers=headers)
+    balance = orjson.loads(raw)
+    assert status == 200 and balance["spent_this_month_cents"] == 0, balance  # net of refunds
+    assert balance["remaining_this_month_cents"] == 10, balance

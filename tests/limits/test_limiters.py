@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 from collections.abc import Callable
 
@@ -14,22 +13,6 @@ from aigw.errors import RateLimited, ServiceUnavailable
 from aigw.limits.base import Limit, LimiterUnavailable, RateLimiter, burst_requests, duration
 from aigw.limits.memory import MemoryLimiter
 from aigw.limits.service import Limits
-
-REDIS_URL = os.environ.get("AIGW_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping()
-    except redis.RedisError as exc:
-        message = f"Redis not reachable at {REDIS_URL} ({exc}); set AIGW_TEST_REDIS_URL"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    return REDIS_URL
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])

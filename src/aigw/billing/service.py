@@ -28,6 +28,7 @@ from aigw.billing.wallet import Cap, Reservation, Wallets, current_month
 from aigw.errors import ServiceUnavailable
 from aigw.store.db import Database
 from aigw.store.tables import budgets, ledger_entries, now_ms, sub_accounts
+from aigw.store.usage import SPEND
 
 if TYPE_CHECKING:
     from aigw.catalog.models import Model
@@ -165,9 +166,7 @@ class Billing:
         month = current_month()
         start = month_start_ms(month)
         charged = -func.sum(ledger_entries.c.amount_micro_cents)
-        base = select().where(
-            ledger_entries.c.kind == "charge", ledger_entries.c.created_at >= start
-        )
+        base = select().where(SPEND, ledger_entries.c.created_at >= start)
         async with self.db.engine.connect() as conn:
             by_sub = await conn.execute(
                 base.add_columns(ledger_entries.c.sub_account_id, charged)
@@ -210,7 +209,7 @@ class Billing:
             month = current_month()
             query = select(-func.sum(ledger_entries.c.amount_micro_cents)).where(
                 ledger_entries.c.account_id == budget.account_id,
-                ledger_entries.c.kind == "charge",
+                SPEND,
                 ledger_entries.c.tag == budget.tag,
                 ledger_entries.c.created_at >= month_start_ms(month),
             )
@@ -255,9 +254,9 @@ class Billing:
         return found[0] if found else ledger.WalletState(account_id, 0, 0)
 
     async def _spend_of(self, cap: Cap) -> int:
-        """This month's committed charges under a cap, from the ledger (the truth)."""
+        """This month's committed charges under a cap, less their refunds, from the ledger."""
         where = [
-            ledger_entries.c.kind == "charge",
+            SPEND,
             ledger_entries.c.created_at >= month_start_ms(current_month()),
         ]
         kind, _, rest = cap.key.partition(":")
@@ -379,9 +378,24 @@ class Billing:
         charge); ``state`` is the wallet row after it."""
         await self._committed(entry, reservation, state)
 
-    async def credited(self, state: ledger.WalletState) -> None:
-        """A credit (a job's refund) appended elsewhere: show the new balance now."""
+    async def credited(self, state: ledger.WalletState, refund: Entry | None = None) -> None:
+        """A credit appended elsewhere: show the new balance now. A refund of a charge made
+        under a sub-account or tag (a failed job's) also gives that spend back to its caps."""
         await self._apply(state)
+        if refund is None or refund.kind != "refund":
+            return
+        keys = []
+        if refund.sub_account_id:
+            keys.append(_sub_key(refund.sub_account_id))
+        if refund.tag:
+            keys.append(_tag_key(refund.account_id, refund.tag))
+        for cap_key in keys:
+            self.wallets.refund_spend(cap_key, refund.amount_micro_cents)
+            if self.shared is not None:
+                try:
+                    await self.shared.refund_spend(cap_key, refund.amount_micro_cents)
+                except ServiceUnavailable:
+                    log.error("could not give a refund back to cap %s in Redis", cap_key)
 
 
 def _sub_key(sub_id: str) -> str:

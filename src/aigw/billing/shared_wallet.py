@@ -114,6 +114,17 @@ if tonumber(ARGV[2]) > ver then redis.call('HSET', KEYS[1], 'bal', ARGV[1], 'ver
 return 1
 """
 
+# KEYS: cap. ARGV: refund. A refund lowers a loaded spend; a missing one is loaded later from
+# the ledger, which already holds the refund.
+_REFUND = """
+if redis.call('HEXISTS', KEYS[1], 'spent') == 1 then
+  local left = tonumber(redis.call('HGET', KEYS[1], 'spent')) - tonumber(ARGV[1])
+  if left < 0 then left = 0 end
+  redis.call('HSET', KEYS[1], 'spent', left)
+end
+return 1
+"""
+
 LoadBalance = Callable[[str], Awaitable[WalletState]]
 LoadSpend = Callable[[Cap], Awaitable[int]]
 
@@ -137,6 +148,7 @@ class SharedWallets:
         self._set_hold = self._redis.register_script(_SET_HOLD)
         self._committed = self._redis.register_script(_COMMITTED)
         self._apply = self._redis.register_script(_APPLY)
+        self._refund = self._redis.register_script(_REFUND)
         self._load_balance = load_balance
         self._load_spend = load_spend
         self._ttl_ms = int(hold_ttl * 1000)
@@ -226,6 +238,10 @@ class SharedWallets:
     async def apply(self, state: WalletState) -> None:
         args = [state.balance_micro_cents, state.version]
         await self._call(self._apply, [self._wallet_keys(state.account_id)[0]], args)
+
+    async def refund_spend(self, cap_key: str, amount: int) -> None:
+        """A refund of spend counted under a cap this month (a failed job's charge)."""
+        await self._call(self._refund, [f"aigw:c:{cap_key}:{current_month()}"], [amount])
 
     async def view(self, account_id: str) -> tuple[int, int]:
         """(committed balance, held) as Redis sees them now."""

@@ -138,6 +138,13 @@ class Wallets:
         cap = self._caps.setdefault(key, Cap(key, key, None))
         cap.month, cap.spent = month, spent
 
+    def refund_spend(self, key: str, amount: int) -> None:
+        """A refund of spend counted under a cap this month (a failed job's charge)."""
+        cap = self._caps.get(key)
+        if cap is not None:
+            cap.roll()
+            cap.spent = max(0, cap.spent - amount)
+
     def drop_cap(self, key: str) -> None:
         self._caps.pop(key, None)
 

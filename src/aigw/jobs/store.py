@@ -42,6 +42,8 @@ class Job:
     charged: int
     created_at: int
     updated_at: int
+    sub_account_id: str | None = None
+    tag: str | None = None
 
     @property
     def result_url(self) -> str | None:
@@ -82,6 +84,21 @@ def _job(r: Any) -> Job:
         charged=int(r.charged_micro_cents),
         created_at=int(r.created_at),
         updated_at=int(r.updated_at),
+        sub_account_id=r.sub_account_id,
+        tag=r.tag,
+    )
+
+
+def refund_of(job: Job) -> Entry:
+    """The refund of a job that did not complete: it gives the charge back to the wallet
+    and, carrying the job's sub-account and tag, to their monthly caps."""
+    return Entry(
+        job.account_id,
+        "refund",
+        job.charged,
+        request_id=job.id,
+        sub_account_id=job.sub_account_id,
+        tag=job.tag,
     )
 
 
@@ -197,8 +214,7 @@ async def finish(
             return None, None, 0
         ended = _job((await conn.execute(select(jobs).where(jobs.c.id == job.id))).one())
         if status != "completed" and ended.charged:
-            refund = Entry(ended.account_id, "refund", ended.charged, request_id=ended.id)
-            (state,) = await ledger.append(conn, db, [refund])
+            (state,) = await ledger.append(conn, db, [refund_of(ended)])
         queued = await _event(conn, ended)
     return ended, state, queued
 

@@ -161,8 +161,8 @@ class JobWorker:
             result_file=result_file,
             error=error,
         )
-        if state is not None:
-            await self.billing.credited(state)
+        if state is not None and ended is not None:
+            await self.billing.credited(state, store.refund_of(ended))
         if queued:
             self.deliverer.wake()
         if ended is not None:

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, case, func, literal_column, select
+from sqlalchemy import BigInteger, ColumnElement, and_, case, func, literal_column, or_, select
 
 from aigw.store.db import Database
 from aigw.store.request_log import RequestLogEntry
@@ -165,13 +165,18 @@ async def recent(
 
 _l = ledger_entries.c
 
+# What counts as spend: charges, less the refunds of charges (a failed job's refund carries
+# the job's id, sub-account and tag). A manual refund (``aigw`` adjustments) has no request
+# id: it is a credit to the wallet, not negative spend.
+SPEND = or_(_l.kind == "charge", and_(_l.kind == "refund", _l.request_id.is_not(None)))
+
 
 async def spent_since(
     db: Database, account_id: str, since_ms: int, *, sub_account_id: str | None = None
 ) -> int:
     """µ¢ charged to the account (or one sub-account) since ``since_ms``."""
     query = select(func.sum(_l.amount_micro_cents)).where(
-        _l.account_id == account_id, _l.kind == "charge", _l.created_at >= since_ms
+        _l.account_id == account_id, SPEND, _l.created_at >= since_ms
     )
     if sub_account_id is not None:
         query = query.where(_l.sub_account_id == sub_account_id)
@@ -185,7 +190,7 @@ async def spent_by_tag(
     """µ¢ charged per tag since ``since_ms`` (only ``tags`` when given)."""
     query = (
         select(_l.tag, func.sum(_l.amount_micro_cents))
-        .where(_l.account_id == account_id, _l.kind == "charge", _l.created_at >= since_ms)
+        .where(_l.account_id == account_id, SPEND, _l.created_at >= since_ms)
         .where(_l.tag.is_not(None))
         .group_by(_l.tag)
     )

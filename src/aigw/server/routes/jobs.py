@@ -127,8 +127,8 @@ async def cancel(app: web.Application, account_id: str, job_id: str) -> store.Jo
         ended, state, _ = await store.finish(
             app[DATABASE], job, "cancelled", error="Cancelled by the client."
         )
-        if state is not None:
-            await app[BILLING].credited(state)
+        if state is not None and ended is not None:
+            await app[BILLING].credited(state, store.refund_of(ended))
         job = ended or await store.get(app[DATABASE], job.id) or job
     return job
 
