@@ -70,6 +70,9 @@ def test_every_setting_has_an_environment_variable() -> None:
         "AIGW_JOB_POLL_SECONDS": "0.5",
         "AIGW_WEBHOOK_ALLOW_PRIVATE": "true",
         "AIGW_WEBHOOK_RETRY_BASE_SECONDS": "1",
+        "AIGW_AUTO_POOL": "openai/gpt-5-nano,xai/grok-4.3",
+        "AIGW_AUTO_ROUTER_FILE": "/etc/aigw/auto.json",
+        "AIGW_AUTO_ROUTE_FEE_CENTS": "0.5",
     }
     settings = load_settings(environ=environ)
     names = {f.name for f in dataclasses.fields(Settings)} - {"providers"}
@@ -79,6 +82,7 @@ def test_every_setting_has_an_environment_variable() -> None:
     assert settings.routing_policy == "lowest_latency" and settings.routing_max_seconds == 9.5
     assert settings.log_format == "json" and settings.metrics_enabled is False
     assert settings.platform_fee_percent == Decimal("2.5") and settings.billing_enabled is False
+    assert settings.auto_route_fee_cents == Decimal("0.5")
 
 
 def test_secrets_never_print(tmp_path: Path) -> None:

@@ -298,3 +298,9 @@ def _register_simulator() -> None:
 
 
 _register_simulator()
+
+
+from aigw.clients.usage_tail import tail, usage  # noqa: E402  (HTTP client commands)
+
+main.add_command(usage)
+main.add_command(tail)

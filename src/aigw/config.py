@@ -198,6 +198,21 @@ class Settings:
         "Output tokens reserved for a request that sets no max_tokens and whose model has no "
         "known maximum.",
     )
+    auto_pool: str = _setting(
+        "",
+        "Comma-separated catalog model ids the auto-router picks from, replacing the built-in "
+        "pool of every auto modality (empty: the built-in pools).",
+    )
+    auto_router_file: str | None = _setting(
+        None,
+        "JSON file overriding the auto-router's data: quality floors, pools, baselines and "
+        "per-model quality/speed priors (same shape as routing/data/auto_router.json).",
+    )
+    auto_route_fee_cents: Decimal = _setting(
+        Decimal(0),
+        "Fee in cents added to each auto-routed call's charge (none when the baseline itself "
+        "answers).",
+    )
 
     def __repr__(self) -> str:
         parts = []

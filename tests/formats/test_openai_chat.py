@@ -24,7 +24,7 @@ def _body(**fields: object) -> bytes:
         (b"", "body"),
         (b"{not json", "body"),
         (b"[1,2]", "body"),
-        (_body(model=...), "model"),
+        (_body(model=""), "model"),
         (_body(model=3), "model"),
         (_body(messages=...), "messages"),
         (_body(messages="hi"), "messages"),
@@ -129,3 +129,8 @@ def test_usage_deepseek_cache_hit_tokens() -> None:
 def test_usage_garbage_is_none_or_zero() -> None:
     assert usage_from_openai(None) is None
     assert usage_from_openai({"prompt_tokens": "x", "completion_tokens": -3}) == Usage()
+
+
+def test_no_model_means_the_auto_router() -> None:
+    body = parse_request(_body(model=...))
+    assert body["model"] == "auto"

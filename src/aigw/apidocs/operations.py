@@ -35,8 +35,11 @@ _CHAT = obj(
         "max_tokens": INT,
         "temperature": NUM,
         "stream": BOOL,
+        # The auto-router (model "auto", "auto/<modality>" or no model): docs/api.md.
+        "baseline_model": STR,
+        "x-routing": {"type": "string", "enum": ["cost", "speed", "quality", "auto"]},
     },
-    ("model", "messages"),
+    ("messages",),
 )
 
 OPERATIONS: dict[tuple[str, str], S] = {

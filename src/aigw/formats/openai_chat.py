@@ -65,8 +65,8 @@ def parse_request(raw: bytes) -> dict[str, Any]:
 
 def check_request(body: dict[str, Any]) -> None:
     model = body.get("model")
-    if model is None:
-        raise InvalidRequest("'model' is required.", param="model")
+    if model is None:  # the reference API: no model at all means the auto-router
+        body["model"] = model = "auto"
     if (not isinstance(model, str) or not model) and not isinstance(model, list):
         # A list is tried in order (cross-model fallback); routing/spec.py checks its items.
         raise InvalidRequest("'model' must be a non-empty string.", param="model")

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from aigw.catalog.models import Model
     from aigw.config import Secret
     from aigw.providers.registry import ProviderRegistry, Upstream
+    from aigw.routing.auto import AutoPick
     from aigw.routing.health import DeploymentHealth, Health
 
 
@@ -45,6 +46,7 @@ class Plan:
 
     policy: str
     candidates: tuple[Candidate, ...]
+    auto: AutoPick | None = None  # set on model "auto": the pick, for headers and the fee
 
 
 def deployment_key(provider: str, upstream_id: str) -> str:

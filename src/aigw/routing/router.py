@@ -39,6 +39,7 @@ from aigw.errors import (
     UpstreamError,
 )
 from aigw.providers.registry import ProviderRegistry
+from aigw.routing.auto import AutoRouter, is_auto
 from aigw.routing.deployments import Candidate, Deployments, Plan
 from aigw.routing.policy import order
 from aigw.routing.resolve import resolve_model
@@ -120,6 +121,7 @@ class Router:
         self.per_deployment = max(1, settings.upstream_max_attempts)
         self.ttft = settings.upstream_ttft_timeout or None
         self.idle = settings.upstream_idle_timeout or None
+        self.auto = AutoRouter(catalog, self.deployments, settings)  # model "auto" (auto.py)
 
     # -- planning -----------------------------------------------------------------------
 
@@ -132,6 +134,8 @@ class Router:
     ) -> Plan:
         """The deployments to try for this request, in order (at most ``max_attempts``)."""
         name = body["model"]
+        if is_auto(name):
+            return self.auto.plan(body, account_id, byok, self.max_attempts)
         routing = body.get("routing")
         key_id = body.get("provider_key_id")
         if routing is None and name.__class__ is str:

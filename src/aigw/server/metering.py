@@ -52,6 +52,7 @@ class Meter:
     limits: list[Limit] = field(default_factory=list)
     rate_headers: dict[str, str] = field(default_factory=dict)
     route: Route | None = None  # the router's attempts: which deployment answered, how fast
+    surcharge: int = 0  # a gateway fee on top of the call's price (the auto-route fee)
 
     def price(self, usage: Usage | None) -> int:
         self.usage = usage
@@ -83,6 +84,8 @@ class Meter:
         self.charged, fee = self.billing.charge_for(
             self.cost, byok=self.byok, total_tokens=usage.total_tokens
         )
+        if self.surcharge:
+            self.charged, fee = self.charged + self.surcharge, fee + self.surcharge
         entry = await self.billing.settle(
             self.reservation,
             self.key,

@@ -41,6 +41,8 @@ def reservation_ceiling(
         else:
             amount = reserve_amount(cand.model, body, prompt, settings)
         ceiling = max(ceiling, amount)
+    if plan.auto is not None:  # the auto-route fee is charged on top (routing/auto.py)
+        ceiling += plan.auto.fee
     return ceiling
 
 
@@ -60,6 +62,8 @@ def adopt(meter: Meter, route: Route) -> None:
     if cand is not None:
         meter.model = cand.model
         meter.byok = cand.byok
+        if route.plan.auto is not None:
+            meter.surcharge = route.plan.auto.fee_for(cand.model.id)
 
 
 def attempts_text(attempts: int) -> str:

@@ -13,6 +13,7 @@ from aiohttp import web
 from aigw.billing.estimate import typical_prompt_tokens
 from aigw.errors import GatewayError, InvalidRequest
 from aigw.formats.openai_chat import parse_request
+from aigw.routing.auto import absorb_headers, is_auto
 from aigw.routing.router import ATTEMPTS_HEADER, POLICY_HEADER, PROVIDER_HEADER, Route
 from aigw.server.appkeys import (
     BILLING,
@@ -81,6 +82,8 @@ async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
     meter.tag = read_tag(request) or billing.default_tag(key)
     raw = await request.read()
     body = parse_request(raw)
+    if is_auto(body["model"]):  # the auto-router's header forms of its body fields
+        absorb_headers(body, request.headers)
     meter.model_name = first_name(body["model"])
     stream = bool(body.get("stream"))
     meter.streamed = stream
@@ -106,6 +109,8 @@ async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
         ATTEMPTS_HEADER: attempts_text(route.attempts),
         **meter.rate_headers,
     }
+    if plan.auto is not None:  # X-Routing-* / X-Auto-*: also sent before a stream's first chunk
+        headers.update(plan.auto.headers(cand.model.id))
     if cand.upstream.translator is not None:
         client = OpenAIClient(meter, include_usage=calls.show_usage)
         return await relay_answer(request, meter, route, calls.call, client, headers)

@@ -37,6 +37,7 @@ from aigw.formats.anthropic_messages import (
 from aigw.formats.anthropic_stream import AnthropicEventWriter, AnthropicStreamTap
 from aigw.providers.anthropic import AnthropicAdapter
 from aigw.routing import retry
+from aigw.routing.auto import absorb_headers, is_auto
 from aigw.routing.resolve import resolve_model
 from aigw.routing.router import Route
 from aigw.server.appkeys import (
@@ -147,6 +148,8 @@ async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
     meter.tag = read_tag(request) or billing.default_tag(key)
     raw = await request.read()
     body = inbound.parse_request(raw)
+    if is_auto(body["model"]):  # the auto-router's header forms of its body fields
+        absorb_headers(body, request.headers)
     meter.model_name = first_name(body["model"])
     stream = bool(body.get("stream"))
     meter.streamed = stream
@@ -168,6 +171,8 @@ async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
     assert calls.call is not None
     headers = {REQUEST_ID: client_request_id(request) or meter.request_id, **route.headers()}
     headers.update(meter.rate_headers)
+    if plan.auto is not None and route.candidate is not None:
+        headers.update(plan.auto.headers(route.candidate.model.id))
     if not calls.passthrough:
         client = AnthropicClient(meter, meter.request_id)
         return await relay_answer(request, meter, route, calls.call, client, headers)

@@ -1,0 +1,1 @@
+"""Commands that talk to a running gateway over HTTP (``aigw usage``, ``aigw tail``)."""
