@@ -62,7 +62,10 @@ MODES = {
 # Per-unit prices (USD per unit) by modality: the price file's keys, first found wins.
 UNIT_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
     "image": {"per_image": ("output_cost_per_image", "input_cost_per_image")},
-    "tts": {"per_character": ("input_cost_per_character",), "per_second": ("output_cost_per_second",)},
+    "tts": {
+        "per_character": ("input_cost_per_character",),
+        "per_second": ("output_cost_per_second",),
+    },
     "stt": {"per_second": ("input_cost_per_second",)},
     "rerank": {"per_query": ("input_cost_per_query",)},
 }

@@ -11,8 +11,8 @@ from typing import Any
 from aigw.catalog.models import (
     CAP_FLAGS,
     MEDIA,
-    UNIT_PRICES,
     REASONING_EFFORTS,
+    UNIT_PRICES,
     Capabilities,
     Deployment,
     Price,
