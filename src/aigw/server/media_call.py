@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -176,3 +176,26 @@ class _Calls:
         model = cand.model
         options = provider_options(self._app, model.provider, self._app[SETTINGS])
         return media_call(cand.upstream, model, self._op, self._req, options)
+
+
+def client_body(op: Operation, answer: MediaAnswer, meter: Meter) -> Any:
+    """The answer as the client gets it: the gateway's model id and ``usage.cost`` added."""
+    assert meter.model is not None
+    body = answer.body
+    if not isinstance(body, dict):
+        return body
+    cost = meter.cost_fields()
+    if op.name in ("embeddings", "moderations"):
+        body["model"] = meter.model.id
+    if op.name == "rerank":
+        usage: dict[str, Any] = answer.units.as_dict()
+        if answer.usage is not None:
+            usage["total_tokens"] = answer.usage.total_tokens
+        body = {"id": body["id"] or meter.request_id, "model": meter.model.id, **body}
+        body["usage"] = {**usage, **cost}
+    elif isinstance(body.get("usage"), dict):
+        body["usage"].update(cost)
+    elif op.name == "embeddings" and meter.usage is not None:
+        tokens = meter.usage.prompt_tokens
+        body["usage"] = {"prompt_tokens": tokens, "total_tokens": tokens, **cost}
+    return body

@@ -22,7 +22,7 @@ from aigw.providers.media import OPERATIONS, Operation
 from aigw.routing.router import ATTEMPTS_HEADER, POLICY_HEADER, PROVIDER_HEADER
 from aigw.server.appkeys import BILLING, LIMITS, OBSERVER, REQUEST_LOG
 from aigw.server.auth import authenticate
-from aigw.server.media_call import run_media, setup
+from aigw.server.media_call import client_body, run_media, setup
 from aigw.server.metering import Meter
 from aigw.server.middleware import (
     REQUEST_ID,
@@ -129,29 +129,6 @@ async def _handle(request: web.Request, meter: Meter, op: Operation, parse: Pars
         headers[PROVIDER_HEADER] = meter.model.provider
     headers.update(meter.cost_headers())
     return respond(op, answer, meter, headers)
-
-
-def client_body(op: Operation, answer: MediaAnswer, meter: Meter) -> Any:
-    """The answer as the client gets it: the gateway's model id and ``usage.cost`` added."""
-    assert meter.model is not None
-    body = answer.body
-    if not isinstance(body, dict):
-        return body
-    cost = meter.cost_fields()
-    if op.name in ("embeddings", "moderations"):
-        body["model"] = meter.model.id
-    if op.name == "rerank":
-        usage: dict[str, Any] = answer.units.as_dict()
-        if answer.usage is not None:
-            usage["total_tokens"] = answer.usage.total_tokens
-        body = {"id": body["id"] or meter.request_id, "model": meter.model.id, **body}
-        body["usage"] = {**usage, **cost}
-    elif isinstance(body.get("usage"), dict):
-        body["usage"].update(cost)
-    elif op.name == "embeddings" and meter.usage is not None:
-        tokens = meter.usage.prompt_tokens
-        body["usage"] = {"prompt_tokens": tokens, "total_tokens": tokens, **cost}
-    return body
 
 
 def respond(
