@@ -70,7 +70,9 @@ async def parse_transcriptions(request: web.Request) -> MediaRequest:
         )
     try:
         form = await request.post()
-    except ValueError:
+    except web.HTTPException:  # 413 and friends: the middleware renders them
+        raise
+    except Exception:  # malformed parts (bad headers, bad encoding): the client's problem
         raise InvalidRequest("The multipart body could not be read.", param="file") from None
     fields: list[tuple[str, str]] = []
     file: bytes | None = None
