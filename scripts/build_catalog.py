@@ -50,9 +50,34 @@ SOURCES: dict[str, tuple[str, str]] = {
     "azure": ("azure", "azure/"),
     "bedrock_converse": ("bedrock", "bedrock/"),
 }
-MODES = {"chat": "text", "embedding": "embedding", "image_generation": "image"}
+MODES = {
+    "chat": "text",
+    "embedding": "embedding",
+    "image_generation": "image",
+    "audio_speech": "tts",
+    "audio_transcription": "stt",
+    "moderation": "moderation",
+    "rerank": "rerank",
+}
+# Per-unit prices (USD per unit) by modality: the price file's keys, first found wins.
+UNIT_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
+    "image": {"per_image": ("output_cost_per_image", "input_cost_per_image")},
+    "tts": {
+        "per_character": ("input_cost_per_character",),
+        "per_second": ("output_cost_per_second",),
+    },
+    "stt": {"per_second": ("input_cost_per_second",)},
+    "rerank": {"per_query": ("input_cost_per_query",)},
+}
+UNIT_PRICED = ("image", "tts", "stt", "moderation", "rerank", "embedding")
 PER_MILLION = Decimal(1_000_000)
 _TIER_KEY = re.compile(r"^input_cost_per_token_above_(\d+)k_tokens$")
+_NON_CHAT_USES = {
+    "tts": ("Text-to-speech", "Voice interfaces"),
+    "stt": ("Transcription", "Captions"),
+    "moderation": ("Content moderation",),
+    "rerank": ("Search re-ranking", "Retrieval-augmented generation"),
+}
 _CODE = re.compile(r"cod(e|er|estral|ex)|devstral", re.IGNORECASE)
 
 
@@ -79,13 +104,41 @@ def model_id_of(provider: str, upstream: str) -> str:
     return f"{provider}/{upstream}"
 
 
+def per_unit(value: Any) -> str | None:
+    """USD per unit (image, character, second, query), exact to 1e-9 USD."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    amount = Decimal(repr(float(value))).quantize(Decimal("0.000000001"), rounding=ROUND_HALF_UP)
+    return format(amount.normalize(), "f")
+
+
+def unit_prices(e: Mapping[str, Any], modality: str) -> dict[str, str]:
+    units: dict[str, str] = {}
+    for unit, keys in UNIT_KEYS.get(modality, {}).items():
+        for key in keys:
+            value = per_unit(e.get(key))
+            if value is not None and Decimal(value) > 0:
+                units[unit] = value
+                break
+    return units
+
+
 def price_of(e: Mapping[str, Any], modality: str) -> dict[str, Any] | None:
     inp = per_million(e.get("input_cost_per_token"))
     out = per_million(e.get("output_cost_per_token"))
     if modality == "image":
         out = per_million(e.get("output_cost_per_image_token", e.get("output_cost_per_token")))
-    elif modality == "embedding" and out is None:
-        out = "0"
+    elif modality == "tts" and e.get("output_cost_per_audio_token") is not None:
+        out = per_million(e.get("output_cost_per_audio_token"))
+    units = unit_prices(e, modality)
+    if modality == "image" and out is not None and Decimal(out) > 0:
+        units.pop("per_image", None)  # billed by image tokens; the per-image figure is derived
+    if modality in UNIT_PRICED:
+        # Not every unit is a token: a model priced per image, second or query only has no
+        # token prices, and an embedding produces no output tokens.
+        if inp is None and out is None and not units and modality != "moderation":
+            return None
+        inp, out = inp or "0", out or "0"
     if inp is None or out is None:
         return None
     price: dict[str, Any] = {
@@ -115,6 +168,7 @@ def price_of(e: Mapping[str, Any], modality: str) -> dict[str, Any] | None:
             }
         )
     price["tiers"] = sorted(tiers, key=lambda t: t["above_tokens"])
+    price.update(units)
     return price
 
 
@@ -125,6 +179,12 @@ def modalities_of(e: Mapping[str, Any], modality: str) -> tuple[list[str], list[
         ]
     if modality == "image":
         return ["text"], ["image"]
+    if modality == "tts":
+        return ["text"], ["audio"]
+    if modality == "stt":
+        return ["audio"], ["text"]
+    if modality in ("moderation", "rerank"):
+        return ["text"], ["text"]
     media = ("text", "image", "audio", "video")
     if "supported_modalities" in e:
         inputs = [m for m in media if m in e["supported_modalities"]]
@@ -184,6 +244,8 @@ def strengths_and_uses(entry: Mapping[str, Any]) -> tuple[list[str], list[str]]:
         return [], ["Semantic search", "Retrieval-augmented generation", "Classification"]
     if modality == "image":
         return [], ["Image generation"]
+    if modality in _NON_CHAT_USES:
+        return [], list(_NON_CHAT_USES[modality])
     strengths = ["Coding"] if coding else ["General-purpose chat"]
     if (entry.get("context_window") or 0) >= 200_000:
         strengths.append("Long context")

@@ -125,7 +125,9 @@ def test_invalid_batches(jobstack: JobStack) -> None:
     )
     with pytest.raises(openai.BadRequestError):
         client.batches.create(
-            input_file_id=file.id, endpoint="/v1/embeddings", completion_window="24h"
+            input_file_id=file.id,
+            endpoint="/v1/completions",  # type: ignore[arg-type]
+            completion_window="24h",
         )
     with pytest.raises(openai.NotFoundError):
         client.batches.create(
@@ -139,3 +141,47 @@ def test_invalid_batches(jobstack: JobStack) -> None:
     assert {e.code for e in done.errors.data} == {"mismatched_url", "invalid_json_line"}
     with pytest.raises(openai.NotFoundError):
         client.batches.retrieve("batch_nope")
+
+
+def test_embeddings_batch_at_half_price(jobstack: JobStack) -> None:
+    client = _client(jobstack)
+    model = "openai/text-embedding-3-small"
+
+    def line(custom_id: str, body: dict[str, object]) -> bytes:
+        item = {"custom_id": custom_id, "method": "POST", "url": "/v1/embeddings", "body": body}
+        return orjson.dumps(item) + b"\n"
+
+    lines = (
+        line("e1", {"model": model, "input": "the first text", "encoding_format": "float"})
+        + line("e2", {"model": model, "input": ["two", "texts"], "dimensions": 4})
+        + line("e3", {"model": "openai/gpt-4o-mini", "input": "a chat model"})
+    )
+    file = client.files.create(file=("emb.jsonl", lines), purpose="batch")
+    batch = client.batches.create(
+        input_file_id=file.id, endpoint="/v1/embeddings", completion_window="24h"
+    )
+    done = _wait(client, batch.id)
+    assert done.status == "completed" and done.request_counts is not None
+    assert (done.request_counts.completed, done.request_counts.failed) == (2, 1)
+    assert done.output_file_id and done.error_file_id
+    output = client.files.content(done.output_file_id).read()
+    rows = {r["custom_id"]: r for r in map(orjson.loads, output.splitlines())}
+    errors = [orjson.loads(x) for x in client.files.content(done.error_file_id).read().splitlines()]
+    assert [(e["custom_id"], e["response"]["status_code"]) for e in errors] == [("e3", 400)]
+    assert errors[0]["response"]["body"]["error"]["param"] == "model"
+    entries = jobstack.gw.call(ledger.entries_for(jobstack.gw.app[DATABASE], jobstack.account_id))
+    charges = {e.request_id: -e.amount_micro_cents for e in entries if e.kind == "charge"}
+    price = jobstack.gw.app[CATALOG].get(model)
+    assert price is not None
+    for custom_id, count in (("e1", 1), ("e2", 2)):
+        response = rows[custom_id]["response"]
+        body = response["body"]
+        assert response["status_code"] == 200 and body["object"] == "list"
+        assert body["model"] == model and len(body["data"]) == count
+        tokens = body["usage"]["prompt_tokens"]
+        full = cost_micro_cents(price.price, Usage(tokens))
+        assert full > 0
+        assert charges[response["request_id"]] == (full + 1) // 2
+        assert body["usage"]["cost"] == pytest.approx(charges[response["request_id"]] / 1e8)
+    assert isinstance(rows["e1"]["response"]["body"]["data"][0]["embedding"][0], float)
+    assert len(rows["e2"]["response"]["body"]["data"][1]["embedding"]) == 4

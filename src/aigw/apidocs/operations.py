@@ -165,4 +165,104 @@ OPERATIONS: dict[tuple[str, str], S] = {
         "public": True,
         "text": True,
     },
+    # --- non-chat endpoints (server/routes/media.py) ---
+    ("POST", "/v1/embeddings"): {
+        "summary": "Create embeddings (OpenAI shape; float or base64).",
+        "tags": ["core"],
+        "body": obj(
+            {
+                "model": STR,
+                "input": {
+                    "oneOf": [
+                        STR,
+                        {"type": "array", "items": STR},
+                        {"type": "array", "items": INT},
+                        {"type": "array", "items": {"type": "array", "items": INT}},
+                    ]
+                },
+                "encoding_format": {"type": "string", "enum": ["float", "base64"]},
+                "dimensions": INT,
+                "user": STR,
+            },
+            ("model", "input"),
+        ),
+    },
+    ("POST", "/v1/images/generations"): {
+        "summary": "Generate images (OpenAI shape).",
+        "tags": ["core"],
+        "body": obj(
+            {
+                "model": STR,
+                "prompt": STR,
+                "n": INT,
+                "size": STR,
+                "quality": STR,
+                "response_format": {"type": "string", "enum": ["url", "b64_json"]},
+            },
+            ("model", "prompt"),
+        ),
+    },
+    ("POST", "/v1/audio/speech"): {
+        "summary": "Synthesize speech; answers with the audio bytes.",
+        "tags": ["core"],
+        "binary": True,
+        "body": obj(
+            {
+                "model": STR,
+                "input": STR,
+                "voice": STR,
+                "response_format": {
+                    "type": "string",
+                    "enum": ["mp3", "opus", "aac", "flac", "wav", "pcm"],
+                },
+                "speed": NUM,
+                "instructions": STR,
+            },
+            ("model", "input", "voice"),
+        ),
+    },
+    ("POST", "/v1/audio/transcriptions"): {
+        "summary": "Transcribe audio (multipart upload, like OpenAI).",
+        "tags": ["core"],
+        "multipart": obj(
+            {
+                "file": {"type": "string", "format": "binary"},
+                "model": STR,
+                "language": STR,
+                "prompt": STR,
+                "response_format": {
+                    "type": "string",
+                    "enum": ["json", "text", "srt", "verbose_json", "vtt"],
+                },
+                "temperature": NUM,
+            },
+            ("file", "model"),
+        ),
+    },
+    ("POST", "/v1/moderations"): {
+        "summary": "Moderate content (default model openai/omni-moderation-latest).",
+        "tags": ["core"],
+        "body": obj(
+            {"model": STR, "input": {"oneOf": [STR, {"type": "array", "items": STR}]}},
+            ("input",),
+        ),
+    },
+    ("POST", "/v1/rerank"): {
+        "summary": "Score documents against a query for RAG re-ranking (Cohere / Jina shape).",
+        "tags": ["utility"],
+        "body": obj(
+            {
+                "model": STR,
+                "query": STR,
+                "documents": {
+                    "type": "array",
+                    "items": {"oneOf": [STR, obj({"text": STR}, ("text",))]},
+                },
+                "top_n": INT,
+                "return_documents": BOOL,
+                "max_tokens_per_doc": INT,
+            },
+            ("model", "query", "documents"),
+        ),
+    },
 }

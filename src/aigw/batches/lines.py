@@ -14,8 +14,11 @@ from aigw.billing.estimate import typical_prompt_tokens
 from aigw.core.usage import Usage
 from aigw.errors import GatewayError, InvalidRequest
 from aigw.formats.openai_chat import parse_request
+from aigw.formats.openai_media import check_embeddings
+from aigw.providers.media import OPERATIONS
 from aigw.routing.router import Route
 from aigw.server.appkeys import BILLING, BYOK, REQUEST_LOG, ROUTER, SETTINGS
+from aigw.server.media_call import client_body, run_media
 from aigw.server.metering import Meter
 from aigw.server.relay import relay_json
 from aigw.server.routed import ChatCalls, adopt, first_name, reservation_ceiling
@@ -94,3 +97,33 @@ async def _run(app: web.Application, meter: Meter, body: dict[str, Any], size: i
         response = await relay_json(route.body, meter, {})
     assert isinstance(response, web.Response) and response.body is not None
     return orjson.loads(cast(bytes, response.body))
+
+
+async def run_embeddings_line(
+    app: web.Application,
+    key: KeyInfo,
+    body: dict[str, Any],
+    request_id: str,
+    tag: str | None,
+    *,
+    discount: bool = True,
+) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, response body) of one ``/v1/embeddings`` call, through the same
+    ``run_media`` as the endpoint, at half price; the body is OpenAI's embeddings answer."""
+    meter = Meter(request_id)
+    meter.key = key
+    meter.tag = tag
+    op = OPERATIONS["embeddings"]
+    try:
+        req = check_embeddings(body)
+        answer = await run_media(app, meter, op, req, discount=discount)
+        return 200, client_body(op, answer, meter)
+    except GatewayError as err:
+        meter.fail(err)
+        return err.status, err.body()
+    except Exception:
+        meter.status, meter.error_type = 500, "server_error"
+        return 500, {"error": {"message": "Internal error.", "type": "server_error"}}
+    finally:
+        await meter.release()
+        meter.write(app[REQUEST_LOG])

@@ -1,5 +1,5 @@
-"""Runs batches: validate the input file, run each line through the chat path (a few at a
-time), append each answer to a part file as it lands, then publish the output and error
+"""Runs batches: validate the input file, run each line through the chat or embeddings path
+(a few at a time), append each answer to a part file as it lands, then publish the output and error
 files. A restart resumes from the part files, so finished lines are not run again."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import orjson
 
 from aigw.auth.keys import KeyInfo
 from aigw.batches import store
-from aigw.batches.lines import run_chat_line
+from aigw.batches.lines import run_chat_line, run_embeddings_line
 from aigw.files import records
 from aigw.server.appkeys import DATABASE, FILES
 from aigw.store.tables import now_ms
@@ -30,7 +30,7 @@ log = logging.getLogger("aigw.batches")
 
 CONCURRENCY = 4
 MAX_LINES = 50_000
-ENDPOINTS = ("/v1/chat/completions",)
+ENDPOINTS = ("/v1/chat/completions", "/v1/embeddings")
 
 
 class BatchWorker:
@@ -126,6 +126,7 @@ class BatchWorker:
         counts = {"completed": len(_done_ids(out)), "failed": len(_done_ids(err))}
         key = KeyInfo(row.key_id or "", row.account_id, "", None, row.sub_account_id)
         todo = [line for line in lines if line["custom_id"] not in done]
+        run_line = run_embeddings_line if row.endpoint == "/v1/embeddings" else run_chat_line
         gate = asyncio.Semaphore(CONCURRENCY)
         stop = asyncio.Event()
         if status == "cancelling":
@@ -136,7 +137,7 @@ class BatchWorker:
                 if stop.is_set():
                     return
                 request_id = secrets.token_hex(16)
-                status, body = await run_chat_line(self.app, key, line["body"], request_id, row.tag)
+                status, body = await run_line(self.app, key, line["body"], request_id, row.tag)
                 target = out if status == 200 else err
                 counts["completed" if status == 200 else "failed"] += 1
                 _append(target, _output_line(line["custom_id"], status, request_id, body))

@@ -37,6 +37,11 @@ def _to_micro_cents(usd_per_million_tokens: Decimal, rounding: str) -> int:
 def cost_micro_cents(price: Price, usage: Usage) -> int:
     """The cost of one call: cached prompt tokens at the cached rate, reasoning tokens at the
     reasoning rate when the model has one, everything else at input / output rates."""
+    return _to_micro_cents(token_total(price, usage), ROUND_HALF_UP)
+
+
+def token_total(price: Price, usage: Usage) -> Decimal:
+    """The tokens' cost in USD-per-1M-token units, unrounded (callers round once)."""
     inp, cached_rate, out = _rates(price, usage.prompt_tokens)
     cached = min(max(usage.cached_tokens, 0), usage.prompt_tokens)
     total = (usage.prompt_tokens - cached) * inp + cached * cached_rate
@@ -45,7 +50,7 @@ def cost_micro_cents(price: Price, usage: Usage) -> int:
         total += reasoning * price.reasoning + (usage.completion_tokens - reasoning) * out
     else:
         total += usage.completion_tokens * out
-    return _to_micro_cents(total, ROUND_HALF_UP)
+    return total
 
 
 def max_cost_micro_cents(price: Price, prompt_tokens: int, max_output_tokens: int) -> int:

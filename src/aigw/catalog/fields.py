@@ -12,6 +12,7 @@ from aigw.catalog.models import (
     CAP_FLAGS,
     MEDIA,
     REASONING_EFFORTS,
+    UNIT_PRICES,
     Capabilities,
     Deployment,
     Price,
@@ -20,7 +21,7 @@ from aigw.catalog.models import (
 )
 from aigw.errors import ConfigError
 
-_PRICE_FIELDS = frozenset({"input", "output", "cached_input", "reasoning", "tiers"})
+_PRICE_FIELDS = frozenset({"input", "output", "cached_input", "reasoning", "tiers", *UNIT_PRICES})
 _TIER_FIELDS = frozenset({"above_tokens", "input", "output", "cached_input"})
 _DEPLOYMENT_FIELDS = frozenset({"provider", "upstream_id", "weight", "price"})
 MAX_WEIGHT = 1_000_000
@@ -120,6 +121,7 @@ def price(value: Any, where: str) -> Price:
         cached_input=_optional_money(value.get("cached_input"), where, "price.cached_input"),
         reasoning=_optional_money(value.get("reasoning"), where, "price.reasoning"),
         tiers=tuple(tiers),
+        **{u: _optional_money(value.get(u), where, f"price.{u}") for u in UNIT_PRICES},
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 WIRE_FORMATS = ("openai", "anthropic", "gemini", "bedrock", "cohere", "azure")
 """Wire formats a provider can speak; ``formats/`` holds one codec per entry."""
 
-MODALITIES = ("text", "image", "embedding", "tts", "stt", "video")
+MODALITIES = ("text", "image", "embedding", "tts", "stt", "video", "moderation", "rerank")
 """A model's primary modality: what it is called for (chat, image generation, ...)."""
 
 MEDIA = ("text", "image", "audio", "video", "file", "embedding")
@@ -51,19 +51,35 @@ class PriceTier:
 
 @dataclass(frozen=True, slots=True)
 class Price:
-    """USD per 1M tokens. ``tiers`` are sorted by ``above_tokens``, lowest first."""
+    """USD per 1M tokens. ``tiers`` are sorted by ``above_tokens``, lowest first.
+
+    Models billed by something other than tokens carry a per-unit price in USD, added to
+    whatever their tokens cost: ``per_image`` (an image generated), ``per_character`` (text
+    spoken), ``per_second`` (audio transcribed or spoken) and ``per_query`` (a rerank search
+    unit: one query over up to 100 documents).
+    """
 
     input: Decimal
     output: Decimal
     cached_input: Decimal | None = None
     reasoning: Decimal | None = None
     tiers: tuple[PriceTier, ...] = ()
+    per_image: Decimal | None = None
+    per_character: Decimal | None = None
+    per_second: Decimal | None = None
+    per_query: Decimal | None = None
 
     @property
     def is_free(self) -> bool:
-        return not (self.input or self.output or self.reasoning) and not any(
-            t.input or t.output for t in self.tiers
+        return (
+            not (self.input or self.output or self.reasoning)
+            and not any(t.input or t.output for t in self.tiers)
+            and not any(getattr(self, unit) for unit in UNIT_PRICES)
         )
+
+
+UNIT_PRICES = ("per_image", "per_character", "per_second", "per_query")
+"""Per-unit price fields of ``Price`` (USD per unit); set only for models billed that way."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +172,8 @@ def price_to_data(p: Price) -> dict[str, Any]:
             }
             for t in p.tiers
         ],
+        # Per-unit prices only when set, so token-priced entries keep their shape.
+        **{unit: decimal_str(getattr(p, unit)) for unit in UNIT_PRICES if getattr(p, unit)},
     }
 
 
@@ -314,6 +332,8 @@ _MODALITY_WORDS = {
     "tts": "text-to-speech",
     "stt": "speech-to-text",
     "video": "video generation",
+    "moderation": "moderation",
+    "rerank": "reranking",
 }
 
 

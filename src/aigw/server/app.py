@@ -30,6 +30,7 @@ from aigw.server.routes import (
     budgets,
     chat,
     health,
+    media,
     messages,
     models,
     provider_keys,
@@ -86,6 +87,7 @@ def create_app(settings: Settings, *, environ: Mapping[str, str] | None = None) 
     usage.setup_routes(app)
     account_keys.setup_routes(app)
     usage_log.setup_routes(app)
+    media.setup_routes(app)
     setup_web_routes(app)
     setup_async_work(app, os.environ if environ is None else environ)
     return app

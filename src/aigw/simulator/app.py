@@ -19,6 +19,7 @@ from aigw.simulator.config import RequestSettings, SimConfig, request_settings
 from aigw.simulator.control import add_control_routes
 from aigw.simulator.faults import ErrorReply, Fault, error_reply
 from aigw.simulator.formats import RAW_BODY, OpenAIFormat, SimFormat, SimRequestError
+from aigw.simulator.media_routes import add_media_routes
 from aigw.simulator.queue_format import add_queue_routes
 from aigw.simulator.replay import Replay
 from aigw.simulator.routes import add_provider_routes
@@ -42,6 +43,7 @@ def make_app(config: SimConfig | None = None) -> web.Application:
     app.router.add_get("/healthz", healthz)
     add_control_routes(app)
     add_queue_routes(app)
+    add_media_routes(app)
 
     async def on_shutdown(_: web.Application) -> None:
         state.closing.set()

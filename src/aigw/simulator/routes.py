@@ -14,7 +14,13 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from aigw.simulator import anthropic_format, bedrock_format, cohere_format, gemini_format
+from aigw.simulator import (
+    anthropic_format,
+    bedrock_format,
+    cohere_format,
+    gemini_format,
+    media_routes,
+)
 from aigw.simulator.formats import SimFormat, SimRequestError
 from aigw.simulator.state import SIM_STATE
 
@@ -29,11 +35,22 @@ BEDROCK = bedrock_format.BedrockFormat()
 def add_provider_routes(app: web.Application, chat_handler: Callable[[SimFormat], Handler]) -> None:
     app.router.add_post("/v1/messages", chat_handler(ANTHROPIC))
     app.router.add_post("/v1/messages/count_tokens", _count_tokens)
-    app.router.add_post("/v1beta/models/{model_action}", chat_handler(GEMINI))
+    app.router.add_post("/v1beta/models/{model_action}", _gemini(chat_handler(GEMINI)))
     app.router.add_post("/v2/chat", chat_handler(COHERE))
     app.router.add_post("/model/{model_id}/converse", chat_handler(BEDROCK))
     app.router.add_post("/model/{model_id}/converse-stream", chat_handler(BEDROCK))
     app.router.add_post("/openai/deployments/{deployment}/chat/completions", chat_handler(AZURE))
+
+
+def _gemini(chat: Handler) -> Handler:
+    """Gemini's one path pattern carries chat and embedding actions alike."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        if media_routes.is_gemini_embed(request.match_info["model_action"]):
+            return await media_routes.GEMINI_EMBED(request)  # type: ignore[no-any-return]
+        return await chat(request)
+
+    return handle
 
 
 async def _count_tokens(request: web.Request) -> web.Response:

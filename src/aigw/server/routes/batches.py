@@ -28,7 +28,7 @@ async def create_batch(request: web.Request) -> web.Response:
     if endpoint not in ENDPOINTS:
         raise InvalidRequest(
             f"'endpoint' must be one of {', '.join(ENDPOINTS)} (this gateway serves no "
-            "/v1/embeddings or /v1/completions).",
+            "/v1/completions).",
             param="endpoint",
         )
     if body.get("completion_window") != "24h":
