@@ -40,6 +40,7 @@ from aigw.errors import (
 )
 from aigw.providers.registry import ProviderRegistry
 from aigw.routing.deployments import Candidate, Deployments, Plan
+from aigw.routing.eval_alias import EvalAliases
 from aigw.routing.policy import order
 from aigw.routing.resolve import resolve_model
 from aigw.routing.retry import backoff
@@ -59,6 +60,7 @@ POLICY_HEADER = "x-aig-route-policy"
 ATTEMPTS_HEADER = "x-aig-attempts"
 
 Resolve = Callable[["Catalog", str], "Model"]
+EVAL_PREFIX = "eval:"
 
 
 class Outbound(Protocol):
@@ -120,6 +122,13 @@ class Router:
         self.per_deployment = max(1, settings.upstream_max_attempts)
         self.ttft = settings.upstream_ttft_timeout or None
         self.idle = settings.upstream_idle_timeout or None
+        self.aliases: EvalAliases | None = None  # set once the database is up
+
+    async def resolve_alias(self, body: dict[str, Any], account_id: str) -> None:
+        """``model: "eval:<run_id>"`` becomes the run's winner (routing/eval_alias.py)."""
+        name = body["model"]
+        if name.__class__ is str and name.startswith(EVAL_PREFIX) and self.aliases is not None:
+            body["model"] = await self.aliases.resolve(name[len(EVAL_PREFIX) :], account_id)
 
     # -- planning -----------------------------------------------------------------------
 

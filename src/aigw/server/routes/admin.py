@@ -65,6 +65,20 @@ async def set_account_limits(request: web.Request) -> web.Response:
     """Default limits for the account's keys: null = the gateway's default, 0 = none."""
     require_admin(request)
     data = await _body(request)
+    extra: dict[str, Any] = {}
+    if "store_bodies" in data:  # keep request bodies for replays (false: opted out)
+        store_bodies = data["store_bodies"]
+        if not isinstance(store_bodies, bool):
+            raise InvalidRequest("'store_bodies' must be a boolean.", param="store_bodies")
+        await accounts.set_account_store_bodies(
+            request.app[DATABASE], request.match_info["account"], store_bodies
+        )
+        extra["store_bodies"] = store_bodies
+        if not any(k in data for k in ("rate_limit_rpm", "rate_limit_tpm")):
+            found = await accounts.require_account(
+                request.app[DATABASE], request.match_info["account"]
+            )
+            return _json({**asdict(found), **extra})
     account = await accounts.set_account_limits(
         request.app[DATABASE],
         request.match_info["account"],
@@ -72,7 +86,7 @@ async def set_account_limits(request: web.Request) -> web.Response:
         tpm=_limit(data, "rate_limit_tpm"),
     )
     body = {**asdict(account), **{k: data.get(k) for k in ("rate_limit_rpm", "rate_limit_tpm")}}
-    return _json(body)
+    return _json({**body, **extra})
 
 
 async def list_accounts(request: web.Request) -> web.Response:
