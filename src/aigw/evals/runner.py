@@ -158,6 +158,7 @@ class EvalRunner:
             judge_cost=0,
             latency_ms=run.latency_ms,
             error=run.error,
+            request_id=run.request_id,
         )
         if not run.ok:
             result.score = 0.0 if spec.metric == "quality" or "expected" in item else None

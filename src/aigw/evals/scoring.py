@@ -66,7 +66,7 @@ def judge_messages(question: str, answer: str) -> list[dict[str, str]]:
 
 _OUT_OF = re.compile(r"(\d+(?:\.\d+)?)\s*(?:/|out of)\s*10\b", re.I)
 _LABELLED = re.compile(r"(?:score|rating|grade)\s*(?:is|of|:|=)?\s*\**\s*(\d+(?:\.\d+)?)", re.I)
-_NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.])")
+_NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?!\.?\d)")
 
 
 def parse_judge(text: str) -> float | None:
@@ -91,11 +91,13 @@ class ItemResult:
     judge_cost: int
     latency_ms: int
     error: str | None = None
+    request_id: str | None = None  # the candidate call's request (log and ledger)
 
     def view(self) -> dict[str, Any]:
         return {
             "model": self.model,
             "index": self.index,
+            "request_id": self.request_id,
             "ok": self.ok,
             "output": self.output,
             "score": self.score,

@@ -9,6 +9,7 @@ import orjson
 from aiohttp import web
 
 from aigw.errors import InvalidRequest
+from aigw.replays.hooks import REPLAYS
 from aigw.server.appkeys import DATABASE, KEYS
 from aigw.server.auth import require_admin
 from aigw.store import accounts, keys
@@ -74,6 +75,9 @@ async def set_account_limits(request: web.Request) -> web.Response:
             request.app[DATABASE], request.match_info["account"], store_bodies
         )
         extra["store_bodies"] = store_bodies
+        replays = request.app.get(REPLAYS)
+        if replays is not None:  # this process at once; other replicas within seconds
+            await replays.mirror.refresh()
         if not any(k in data for k in ("rate_limit_rpm", "rate_limit_tpm")):
             found = await accounts.require_account(
                 request.app[DATABASE], request.match_info["account"]
