@@ -298,3 +298,13 @@ def _register_simulator() -> None:
 
 
 _register_simulator()
+
+
+def _register_replays() -> None:
+    from aigw.replays.cli import eval_group, replay
+
+    main.add_command(replay)
+    main.add_command(eval_group)
+
+
+_register_replays()
