@@ -70,6 +70,13 @@ def test_every_setting_has_an_environment_variable() -> None:
         "AIGW_JOB_POLL_SECONDS": "0.5",
         "AIGW_WEBHOOK_ALLOW_PRIVATE": "true",
         "AIGW_WEBHOOK_RETRY_BASE_SECONDS": "1",
+        "AIGW_REPLAY_STORE_BODIES": "false",
+        "AIGW_REPLAY_RETENTION_DAYS": "7.5",
+        "AIGW_REPLAY_PRUNE_SECONDS": "60",
+        "AIGW_SHADOW_CONCURRENCY": "2",
+        "AIGW_EVAL_CONCURRENCY": "8",
+        "AIGW_EVAL_WAIT_SECONDS": "5",
+        "AIGW_EVAL_JUDGE_MODEL": "openai/gpt-4o-mini",
     }
     settings = load_settings(environ=environ)
     names = {f.name for f in dataclasses.fields(Settings)} - {"providers"}
@@ -79,6 +86,8 @@ def test_every_setting_has_an_environment_variable() -> None:
     assert settings.routing_policy == "lowest_latency" and settings.routing_max_seconds == 9.5
     assert settings.log_format == "json" and settings.metrics_enabled is False
     assert settings.platform_fee_percent == Decimal("2.5") and settings.billing_enabled is False
+    assert settings.replay_store_bodies is False and settings.replay_retention_days == 7.5
+    assert settings.shadow_concurrency == 2 and settings.eval_judge_model == "openai/gpt-4o-mini"
 
 
 def test_secrets_never_print(tmp_path: Path) -> None:
