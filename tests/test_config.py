@@ -73,6 +73,14 @@ def test_every_setting_has_an_environment_variable() -> None:
         "AIGW_AUTO_POOL": "openai/gpt-5-nano,xai/grok-4.3",
         "AIGW_AUTO_ROUTER_FILE": "/etc/aigw/auto.json",
         "AIGW_AUTO_ROUTE_FEE_CENTS": "0.5",
+        "AIGW_REPLAY_STORE_BODIES": "false",
+        "AIGW_REPLAY_RETENTION_DAYS": "7.5",
+        "AIGW_REPLAY_PRUNE_SECONDS": "60",
+        "AIGW_SHADOW_CONCURRENCY": "2",
+        "AIGW_EVAL_CONCURRENCY": "8",
+        "AIGW_EVAL_WAIT_SECONDS": "5",
+        "AIGW_EVAL_JUDGE_MODEL": "openai/gpt-4o-mini",
+        "AIGW_AUTO_PRIORS_FROM_EVALS": "false",
     }
     settings = load_settings(environ=environ)
     names = {f.name for f in dataclasses.fields(Settings)} - {"providers"}
@@ -83,6 +91,9 @@ def test_every_setting_has_an_environment_variable() -> None:
     assert settings.log_format == "json" and settings.metrics_enabled is False
     assert settings.platform_fee_percent == Decimal("2.5") and settings.billing_enabled is False
     assert settings.auto_route_fee_cents == Decimal("0.5")
+    assert settings.replay_store_bodies is False and settings.replay_retention_days == 7.5
+    assert settings.shadow_concurrency == 2 and settings.eval_judge_model == "openai/gpt-4o-mini"
+    assert settings.auto_priors_from_evals is False
 
 
 def test_secrets_never_print(tmp_path: Path) -> None:

@@ -304,3 +304,13 @@ from aigw.clients.usage_tail import tail, usage  # noqa: E402  (HTTP client comm
 
 main.add_command(usage)
 main.add_command(tail)
+
+
+def _register_replays() -> None:
+    from aigw.replays.cli import eval_group, replay
+
+    main.add_command(replay)
+    main.add_command(eval_group)
+
+
+_register_replays()

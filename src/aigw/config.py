@@ -213,6 +213,36 @@ class Settings:
         "Fee in cents added to each auto-routed call's charge (none when the baseline itself "
         "answers).",
     )
+    replay_store_bodies: bool = _setting(
+        True,
+        "Keep request bodies and outputs (zlib-compressed) with the request log so past "
+        "requests can be replayed; accounts can opt out (PATCH /admin/accounts/{id}).",
+    )
+    replay_retention_days: float = _setting(
+        30.0, "Days stored request bodies and outputs are kept before the pruner deletes them."
+    )
+    replay_prune_seconds: float = _setting(
+        3600.0, "How often the background pruner deletes expired request bodies."
+    )
+    shadow_concurrency: int = _setting(
+        4,
+        "Most mirrored (shadow) calls in flight per process; live requests past that are not "
+        "mirrored and are counted as dropped.",
+    )
+    eval_concurrency: int = _setting(4, "Calls one eval run makes at the same time.")
+    eval_wait_seconds: float = _setting(
+        30.0,
+        "How long POST /v1/evals waits for the run to finish (201) before answering 202 "
+        "with status running.",
+    )
+    eval_judge_model: str | None = _setting(
+        None, "Judge model for quality evals whose items have no expected answer."
+    )
+    auto_priors_from_evals: bool = _setting(
+        True,
+        "Finished quality evals feed their models' mean scores into the auto-router's "
+        "quality priors (in memory, per process).",
+    )
 
     def __repr__(self) -> str:
         parts = []

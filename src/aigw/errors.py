@@ -12,6 +12,7 @@ API error ``type`` in exactly one place. Anything else that escapes a handler be
     ├── BudgetExceeded                402 budget_exceeded
     ├── NotFound                      404 not_found
     │   └── ModelNotFound             404 model_not_found
+    ├── Conflict                      409 conflict                (not in a state to do that)
     ├── PayloadTooLarge               413 request_too_large
     ├── RateLimited                   429 rate_limit_error        (Retry-After)
     ├── ServerError                   500 server_error
@@ -104,6 +105,14 @@ class NotFound(GatewayError):
 
 class ModelNotFound(NotFound):
     type = "model_not_found"
+
+
+class Conflict(GatewayError):
+    """The thing exists but cannot do this now: an eval run still running, a request whose
+    body was not kept (the account opted out)."""
+
+    status = 409
+    type = "conflict"
 
 
 class PayloadTooLarge(GatewayError):

@@ -48,10 +48,13 @@ async def run_chat_line(
     tag: str | None,
     *,
     discount: bool = True,
+    meter: Meter | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """(HTTP status, response body) of one chat call, billed and logged like one; batch
-    lines pass ``discount`` (half price), MCP's chat tool does not."""
-    meter = BatchMeter(request_id) if discount else Meter(request_id)
+    lines pass ``discount`` (half price), MCP's chat tool does not. A caller that wants the
+    call's cost and timing passes its own ``meter`` (replays, evals)."""
+    if meter is None:
+        meter = BatchMeter(request_id) if discount else Meter(request_id)
     meter.key = key
     meter.tag = tag
     try:

@@ -41,6 +41,7 @@ from aigw.errors import (
 from aigw.providers.registry import ProviderRegistry
 from aigw.routing.auto import AutoRouter, is_auto
 from aigw.routing.deployments import Candidate, Deployments, Plan
+from aigw.routing.eval_alias import EvalAliases
 from aigw.routing.policy import order
 from aigw.routing.resolve import resolve_model
 from aigw.routing.retry import backoff
@@ -60,6 +61,7 @@ POLICY_HEADER = "x-aig-route-policy"
 ATTEMPTS_HEADER = "x-aig-attempts"
 
 Resolve = Callable[["Catalog", str], "Model"]
+EVAL_PREFIX = "eval:"
 
 
 class Outbound(Protocol):
@@ -122,6 +124,17 @@ class Router:
         self.ttft = settings.upstream_ttft_timeout or None
         self.idle = settings.upstream_idle_timeout or None
         self.auto = AutoRouter(catalog, self.deployments, settings)  # model "auto" (auto.py)
+        self.aliases: EvalAliases | None = None  # set once the database is up
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog
+
+    async def resolve_alias(self, body: dict[str, Any], account_id: str) -> None:
+        """``model: "eval:<run_id>"`` becomes the run's winner (routing/eval_alias.py)."""
+        name = body["model"]
+        if name.__class__ is str and name.startswith(EVAL_PREFIX) and self.aliases is not None:
+            body["model"] = await self.aliases.resolve(name[len(EVAL_PREFIX) :], account_id)
 
     # -- planning -----------------------------------------------------------------------
 

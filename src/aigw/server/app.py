@@ -19,6 +19,7 @@ from aigw.jobs.lifecycle import setup as setup_async_work
 from aigw.limits.service import Limits
 from aigw.providers.byok import ByokKeys
 from aigw.providers.registry import ProviderRegistry, load_adapters
+from aigw.replays.lifecycle import setup as setup_replays
 from aigw.routing.health import Health
 from aigw.routing.router import Router
 from aigw.server import appkeys
@@ -90,6 +91,7 @@ def create_app(settings: Settings, *, environ: Mapping[str, str] | None = None) 
     media.setup_routes(app)
     setup_web_routes(app)
     setup_async_work(app, os.environ if environ is None else environ)
+    setup_replays(app)
     return app
 
 

@@ -10,6 +10,8 @@ from aigw.billing.pricing import cost_micro_cents, micro_cents_to_cents_str, mic
 from aigw.core.usage import Usage
 from aigw.errors import GatewayError
 from aigw.limits.base import Limit
+from aigw.replays.capture import MAX_CAPTURE
+from aigw.store.request_bodies import BodyEntry
 from aigw.store.request_log import RequestLogEntry
 
 if TYPE_CHECKING:
@@ -53,6 +55,11 @@ class Meter:
     rate_headers: dict[str, str] = field(default_factory=dict)
     route: Route | None = None  # the router's attempts: which deployment answered, how fast
     surcharge: int = 0  # a gateway fee on top of the call's price (the auto-route fee)
+    # Kept for replays and shadow traffic (replays/): the client's body and the bytes of the
+    # answer it received; None when not kept. References only: nothing is copied here.
+    request_body: bytes | None = None
+    output: list[bytes] | None = None
+    output_bytes: int = 0
 
     def price(self, usage: Usage | None) -> int:
         self.usage = usage
@@ -102,6 +109,15 @@ class Meter:
             self.billed = True
             await self.billing.release(self.reservation)
 
+    def keep(self, data: bytes) -> None:
+        """Keep a piece of the answer as sent (when kept at all), up to ``MAX_CAPTURE``."""
+        if self.output is not None:
+            self.output_bytes += len(data)
+            if self.output_bytes > MAX_CAPTURE:
+                self.output = None
+            else:
+                self.output.append(data)
+
     def mark_first_byte(self) -> None:
         if self.first_byte is None:
             self.first_byte = time.perf_counter()
@@ -145,3 +161,14 @@ class Meter:
                 byok=self.byok,
             )
         )
+        if self.request_body is not None and self.key is not None:
+            log.record_body(
+                BodyEntry(
+                    self.request_id,
+                    self.key.account_id,
+                    int(self.wall_started * 1000),
+                    self.request_body,
+                    self.output,
+                    self.streamed,
+                )
+            )

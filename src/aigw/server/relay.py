@@ -45,7 +45,9 @@ async def relay_json(
     data["model"] = meter.model.id
     await meter.bill()  # committed before the answer leaves
     headers = {**base_headers, **meter.cost_headers()}
-    return web.Response(body=orjson.dumps(data), content_type="application/json", headers=headers)
+    body = orjson.dumps(data)
+    meter.keep(body)  # for replays, when kept
+    return web.Response(body=body, content_type="application/json", headers=headers)
 
 
 async def relay_stream(
@@ -86,6 +88,7 @@ async def relay_stream(
                 out, ending = out[: -len(DONE_FRAME)], DONE_FRAME
             if out:
                 meter.mark_first_byte()
+                meter.keep(out)
                 await response.write(out)
         async for chunk in upstream_response.content.iter_any():
             out = tap.feed(chunk)
@@ -93,11 +96,13 @@ async def relay_stream(
                 out, ending = out[: -len(DONE_FRAME)], DONE_FRAME
             if out:
                 meter.mark_first_byte()
+                meter.keep(out)
                 await response.write(out)
             if tap.malformed:
                 break
         out = b"" if tap.malformed else tap.finish()
         if out:
+            meter.keep(out)
             await response.write(out)
         if tap.malformed:
             ending = _failure(meter, UpstreamError("The upstream sent a malformed stream event."))

@@ -187,6 +187,7 @@ async def _relay_whole(
     produced += sum(len(c.arguments) for c in completion.tool_calls)
     meter.price(completion.usage or meter.estimate_usage(produced // 4))
     body = client.body(completion)
+    meter.keep(body)  # for replays, when kept
     await meter.bill()  # committed before the answer leaves
     return web.Response(
         body=body,
@@ -235,6 +236,7 @@ async def _relay_stream(
             out = writer.feed(events)
             if out:
                 meter.mark_first_byte()
+                meter.keep(out)
                 await response.write(out)
             if failure is not None:
                 break
@@ -244,6 +246,7 @@ async def _relay_stream(
             writer = writer or client.writer(_new_id())
             out = writer.feed(events)
             if out:
+                meter.keep(out)
                 await response.write(out)
             if failure is None and not decoder.done:
                 failure = UpstreamError("The upstream stream ended early.")

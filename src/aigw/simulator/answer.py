@@ -226,3 +226,24 @@ def _tool_call(spec: ToolSpec, rng: random.Random, topics: list[str]) -> ToolCal
         i += step
     call_id = "call_" + "".join(rng.choices(_ALNUM, k=24))
     return ToolCall(id=call_id, name=spec.name, arguments=args, fragments=tuple(fragments))
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    """A scripted reply: requests for ``model`` (any when None) whose last user turn contains
+    ``contains`` get exactly ``text`` (how tests steer evals and judges per model)."""
+
+    contains: str
+    text: str
+    model: str | None = None
+
+    def applies(self, req: SimRequest) -> bool:
+        if self.model is not None and self.model != req.model:
+            return False
+        return self.contains in (req.last_user_text or req.prompt_text)
+
+
+def scripted_answer(req: SimRequest, text: str) -> Answer:
+    tokens = content.tokenize(text)
+    choices = tuple(_choice(i, [], tokens, (), "stop") for i in range(req.n))
+    return Answer(choices=choices, prompt_tokens=req.prompt_tokens)

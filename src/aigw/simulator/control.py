@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from aigw.simulator.answer import Script
 from aigw.simulator.faults import Fault
 from aigw.simulator.replay import JSON, SSE, Replay, load_recording
 from aigw.simulator.state import SIM_STATE, SimState
@@ -68,6 +69,8 @@ def add_control_routes(app: web.Application) -> None:
     app.router.add_delete("/_sim/faults", _delete_faults)
     app.router.add_post("/_sim/replay", _post_replay)
     app.router.add_post("/_sim/reset", _post_reset)
+    app.router.add_post("/_sim/answers", _post_answers)
+    app.router.add_delete("/_sim/answers", _delete_answers)
     app.router.add_get("/_sim/requests", _get_requests)
     app.router.add_get("/_sim/stats", _get_stats)
     app.router.add_get("/_sim/config", _get_config)
@@ -144,3 +147,29 @@ async def _post_config(request: web.Request) -> web.Response:
     except (OSError, ValueError, TypeError) as exc:
         return _bad(f"bad config: {exc}")
     return _json(config_dict(state))
+
+
+async def _post_answers(request: web.Request) -> web.Response:
+    """Script replies: ``{"contains", "text", "model"?}`` or a list of them."""
+    try:
+        raw = await request.read()
+        data = orjson.loads(raw)
+        specs = data if isinstance(data, list) else [data]
+        scripts = [
+            Script(
+                str(s["contains"]),
+                str(s["text"]),
+                None if s.get("model") is None else str(s["model"]),
+            )
+            for s in specs
+        ]
+    except (KeyError, ValueError, TypeError) as exc:
+        return _bad(f"bad answers spec: {exc}")
+    state = request.app[SIM_STATE]
+    state.scripts.extend(scripts)
+    return _json({"scripted": len(state.scripts)})
+
+
+async def _delete_answers(request: web.Request) -> web.Response:
+    request.app[SIM_STATE].scripts.clear()
+    return _json({"scripted": 0})

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from aigw.simulator.answer import Answer, SimRequest, plan_answer
+from aigw.simulator.answer import Answer, Script, SimRequest, plan_answer, scripted_answer
 from aigw.simulator.config import SimConfig
 from aigw.simulator.faults import FaultQueue
 from aigw.simulator.replay import Replay, load_recording
@@ -58,6 +58,7 @@ class SimState:
         self.closing = asyncio.Event()
         self._cache: dict[tuple[Any, ...], Answer] = {}
         self._standing: Replay | None = None
+        self.scripts: list[Script] = []  # POST /_sim/answers: the first that applies wins
         self.set_config(config)
 
     def set_config(self, config: SimConfig) -> None:
@@ -76,6 +77,7 @@ class SimState:
         self.faults.clear(self.initial.seed)
         self.replays.clear()
         self.log.clear()
+        self.scripts.clear()
 
     def next_replay(self) -> Replay | None:
         if self.replays:
@@ -97,6 +99,9 @@ class SimState:
 
     def answer_for(self, raw: bytes, req: SimRequest, output_tokens: int | None) -> Answer:
         """The planned answer, cached by request bytes: repeated prompts cost a dict lookup."""
+        for script in self.scripts:
+            if script.applies(req):
+                return scripted_answer(req, script.text)
         cfg = self.config
         length = (cfg.min_output_tokens, cfg.max_output_tokens)
         key = (hashlib.blake2b(raw, digest_size=16).digest(), output_tokens, length)

@@ -126,3 +126,23 @@ async def set_account_limits(
             update(api_keys).where(api_keys.c.account_id == account.id).values(updated_at=now_ms())
         )
     return account
+
+
+async def get_account_store_bodies(db: Database, account_id: str) -> bool:
+    """Whether the account lets the gateway keep its request bodies (for replays)."""
+    async with db.engine.connect() as conn:
+        value = (
+            await conn.execute(select(accounts.c.store_bodies).where(accounts.c.id == account_id))
+        ).scalar()
+    return bool(value) if value is not None else True
+
+
+async def set_account_store_bodies(db: Database, id_or_name: str, store_bodies: bool) -> Account:
+    """Opt the account in or out of keeping request bodies; bodies already kept stay until
+    the retention pruner removes them (bodies not yet written are not written)."""
+    account = await require_account(db, id_or_name)
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            update(accounts).where(accounts.c.id == account.id).values(store_bodies=store_bodies)
+        )
+    return account

@@ -20,7 +20,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from aigw.store import request_bodies
 from aigw.store.db import Database
+from aigw.store.request_bodies import BodyEntry
 from aigw.store.tables import ID, MODEL_MAX, NAME_MAX, TAG_MAX, request_log
 
 log = logging.getLogger("aigw.request_log")
@@ -112,6 +114,9 @@ class RequestLogWriter:
         self._close_timeout = close_timeout
         self._buffer: deque[RequestLogEntry] = deque(maxlen=self._max_buffer)
         self._inflight: list[RequestLogEntry] = []  # taken from the buffer, not yet written
+        # Request bodies and outputs for replays (store/request_bodies.py), written after
+        # the log rows of the same flush.
+        self._bodies: deque[BodyEntry] = deque(maxlen=self._max_buffer)
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -146,6 +151,14 @@ class RequestLogWriter:
         if len(buffer) >= self._max_batch and not self._wake.is_set():
             self._wake.set()
 
+    def record_body(self, entry: BodyEntry) -> None:
+        """Queue a request body (and output) for replays; O(1), like ``record``."""
+        if self._closed:
+            return
+        if len(self._bodies) == self._max_buffer:
+            self._dropped += 1
+        self._bodies.append(entry)
+
     async def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="aigw-request-log-writer")
@@ -164,6 +177,8 @@ class RequestLogWriter:
                         self._inflight = [self._buffer.popleft() for _ in range(n)]
                     await self._write([_row(e) for e in self._inflight])
                     self._inflight = []
+                if self._bodies:
+                    await self._write_bodies()
             finally:
                 self._report_drops()
 
@@ -232,6 +247,19 @@ class RequestLogWriter:
             if _is_transient(exc):
                 raise
             await self._write_one_by_one(rows)
+
+    async def _write_bodies(self) -> None:
+        """Write the queued bodies; kept for a retry while the database is unavailable."""
+        bodies = self._bodies
+        while bodies:
+            batch = [bodies.popleft() for _ in range(min(len(bodies), self._max_batch))]
+            try:
+                await request_bodies.write(self._db, batch)
+            except Exception as exc:
+                if _is_transient(exc):
+                    bodies.extendleft(reversed(batch))
+                    raise
+                log.error("request log: dropped %d request bodies: %s", len(batch), exc)
 
     async def _write_one_by_one(self, rows: list[dict[str, Any]]) -> None:
         """Isolate rows the database rejects; re-raises when the database itself fails.

@@ -9,6 +9,7 @@ import orjson
 from aiohttp import web
 
 from aigw.errors import InvalidRequest
+from aigw.replays.hooks import REPLAYS
 from aigw.server.appkeys import DATABASE, KEYS
 from aigw.server.auth import require_admin
 from aigw.store import accounts, keys
@@ -65,6 +66,23 @@ async def set_account_limits(request: web.Request) -> web.Response:
     """Default limits for the account's keys: null = the gateway's default, 0 = none."""
     require_admin(request)
     data = await _body(request)
+    extra: dict[str, Any] = {}
+    if "store_bodies" in data:  # keep request bodies for replays (false: opted out)
+        store_bodies = data["store_bodies"]
+        if not isinstance(store_bodies, bool):
+            raise InvalidRequest("'store_bodies' must be a boolean.", param="store_bodies")
+        await accounts.set_account_store_bodies(
+            request.app[DATABASE], request.match_info["account"], store_bodies
+        )
+        extra["store_bodies"] = store_bodies
+        replays = request.app.get(REPLAYS)
+        if replays is not None:  # this process at once; other replicas within seconds
+            await replays.mirror.refresh()
+        if not any(k in data for k in ("rate_limit_rpm", "rate_limit_tpm")):
+            found = await accounts.require_account(
+                request.app[DATABASE], request.match_info["account"]
+            )
+            return _json({**asdict(found), **extra})
     account = await accounts.set_account_limits(
         request.app[DATABASE],
         request.match_info["account"],
@@ -72,7 +90,7 @@ async def set_account_limits(request: web.Request) -> web.Response:
         tpm=_limit(data, "rate_limit_tpm"),
     )
     body = {**asdict(account), **{k: data.get(k) for k in ("rate_limit_rpm", "rate_limit_tpm")}}
-    return _json(body)
+    return _json({**body, **extra})
 
 
 async def list_accounts(request: web.Request) -> web.Response:

@@ -13,6 +13,7 @@ from aiohttp import web
 from aigw.billing.estimate import typical_prompt_tokens
 from aigw.errors import GatewayError, InvalidRequest
 from aigw.formats.openai_chat import parse_request
+from aigw.replays.hooks import keep_for_replay, offer_shadow
 from aigw.routing.auto import absorb_headers, is_auto
 from aigw.routing.router import ATTEMPTS_HEADER, POLICY_HEADER, PROVIDER_HEADER, Route
 from aigw.server.appkeys import (
@@ -66,6 +67,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     finally:
         await meter.release()  # no-op once billed; a call that failed before its answer is free
         meter.write(app[REQUEST_LOG])
+        offer_shadow(app, meter)  # mirrored in the background, never awaited here
         app[OBSERVER].finish(meter, "chat")
         if meter.limits and meter.usage is not None:
             app[LIMITS].count_tokens(meter.limits, meter.usage.total_tokens)
@@ -84,6 +86,8 @@ async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
     body = parse_request(raw)
     if is_auto(body["model"]):  # the auto-router's header forms of its body fields
         absorb_headers(body, request.headers)
+    await app[ROUTER].resolve_alias(body, key.account_id)  # eval:<run_id> → its winner
+    keep_for_replay(app, meter, raw)
     meter.model_name = first_name(body["model"])
     stream = bool(body.get("stream"))
     meter.streamed = stream

@@ -1,0 +1,1 @@
+"""Evals: candidate models run on a dataset and scored; the winner is routable."""

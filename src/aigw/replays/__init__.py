@@ -1,0 +1,1 @@
+"""Replays and shadow traffic: past requests re-run on other models, compared."""

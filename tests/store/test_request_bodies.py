@@ -1,0 +1,78 @@
+"""Kept request bodies (SQLite and PostgreSQL): written by the request-log writer after its
+rows, compressed, skipped for accounts that opted out, pruned by age; and the eval runs'
+lease-based failure of runs whose process died."""
+
+from __future__ import annotations
+
+import zlib
+
+from sqlalchemy import select
+
+from aigw.evals import store as evals_store
+from aigw.store import request_bodies
+from aigw.store.accounts import create_account, set_account_store_bodies
+from aigw.store.db import Database
+from aigw.store.request_bodies import BodyEntry
+from aigw.store.request_log import RequestLogEntry, RequestLogWriter
+from aigw.store.tables import request_bodies as table
+
+BODY = b'{"model":"m","messages":[{"role":"user","content":"hello there hello there"}]}'
+ANSWER = b'{"choices":[{"index":0,"message":{"role":"assistant","content":"Hi!"}}]}'
+
+
+def log_entry(request_id: str, account_id: str, created_at: int) -> RequestLogEntry:
+    return RequestLogEntry(request_id, created_at, account_id, None, None, "m", "p", 200)
+
+
+async def test_bodies_are_written_compressed_and_opt_out_is_honoured(database: Database) -> None:
+    keeps = await create_account(database, "keeps")
+    refuses = await create_account(database, "refuses")
+    await set_account_store_bodies(database, "refuses", False)
+    writer = RequestLogWriter(database)
+    for rid, account in (("req_keep", keeps.id), ("req_refuse", refuses.id)):
+        writer.record(log_entry(rid, account, 1_000))
+        writer.record_body(BodyEntry(rid, account, 1_000, BODY, [ANSWER], False))
+    await writer.flush()
+    kept = await request_bodies.load(database, "req_keep")
+    assert kept is not None and kept.request == BODY and kept.output == "Hi!"
+    assert kept.account_id == keeps.id
+    assert await request_bodies.load(database, "req_refuse") is None
+    async with database.engine.connect() as conn:
+        raw = (await conn.execute(select(table.c.request))).scalar_one()
+    assert zlib.decompress(raw) == BODY and len(raw) < len(BODY)
+    await writer.close()
+
+
+async def test_prune_deletes_only_what_is_older(database: Database) -> None:
+    account = await create_account(database, "old-and-new")
+    await request_bodies.write(
+        database,
+        [
+            BodyEntry("req_old", account.id, 1_000, BODY, None, False),
+            BodyEntry("req_new", account.id, 5_000, BODY, [b"data: [DONE]\n\n"], True),
+        ],
+    )
+    assert await request_bodies.prune(database, 2_000) == 1
+    assert await request_bodies.load(database, "req_old") is None
+    new = await request_bodies.load(database, "req_new")
+    assert new is not None and new.output == ""
+
+
+async def test_runs_whose_lease_ran_out_are_failed(database: Database) -> None:
+    values = {
+        "account_id": "acct_x",
+        "name": "n",
+        "metric": "quality",
+        "candidate_models": '["m"]',
+        "match": "normalized",
+        "total": 1,
+    }
+    stale = await evals_store.create(database, values, [{"input": "q"}], lease_ms=-1)
+    live = await evals_store.create(database, values, [{"input": "q"}], lease_ms=60_000)
+    assert await evals_store.fail_stale(database) == 1
+    assert (await evals_store.get(database, stale.id)).status == "failed"
+    assert (await evals_store.get(database, live.id)).status == "running"
+    info = await evals_store.info(database, stale.id)
+    assert info is not None and info.status == "failed" and info.winner is None
+    assert await evals_store.finish(database, live.id, "completed", winner_model="m")
+    assert not await evals_store.finish(database, live.id, "failed")  # ends once
