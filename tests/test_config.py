@@ -70,6 +70,13 @@ def test_every_setting_has_an_environment_variable() -> None:
         "AIGW_JOB_POLL_SECONDS": "0.5",
         "AIGW_WEBHOOK_ALLOW_PRIVATE": "true",
         "AIGW_WEBHOOK_RETRY_BASE_SECONDS": "1",
+        "AIGW_FILES_STORAGE": "s3",
+        "AIGW_S3_BUCKET": "aigw-files",
+        "AIGW_S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+        "AIGW_S3_REGION": "eu-west-1",
+        "AIGW_S3_ACCESS_KEY_ID": "AKIDTEST",
+        "AIGW_S3_SECRET_ACCESS_KEY": "s3-secret",
+        "AIGW_S3_PREFIX": "aigw/",
     }
     settings = load_settings(environ=environ)
     names = {f.name for f in dataclasses.fields(Settings)} - {"providers"}

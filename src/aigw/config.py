@@ -199,6 +199,24 @@ class Settings:
         "known maximum.",
     )
 
+    files_storage: str = _setting(
+        "local",
+        "Where uploaded files, batch outputs and job results are kept: 'local' (data_dir) or "
+        "'s3' (an S3-compatible bucket; data_dir still holds scratch files).",
+    )
+    s3_bucket: str | None = _setting(None, "S3 bucket for files_storage = 's3'.")
+    s3_endpoint_url: str | None = _setting(
+        None,
+        "S3-compatible endpoint (MinIO, R2, ...: http://HOST:9000). Unset: AWS's "
+        "https://s3.<region>.amazonaws.com.",
+    )
+    s3_region: str = _setting("us-east-1", "Region the S3 requests are signed for.")
+    s3_access_key_id: str | None = _setting(None, "S3 access key id.")
+    s3_secret_access_key: Secret | None = _setting(None, "S3 secret access key.", secret=True)
+    s3_prefix: str = _setting(
+        "", "Key prefix inside the bucket (letters, digits and ._/-), e.g. 'aigw/'."
+    )
+
     def __repr__(self) -> str:
         parts = []
         for f in dataclasses.fields(self):
@@ -292,7 +310,15 @@ def load_settings(
     if settings.platform_fee_mode not in ("topup", "per_call"):
         raise ConfigError("setting 'platform_fee_mode' must be 'topup' or 'per_call'")
     _check_routing(settings)
+    _check_files(settings)
     return settings
+
+
+def _check_files(settings: Settings) -> None:
+    if settings.files_storage not in ("local", "s3"):
+        raise ConfigError("setting 'files_storage' must be 'local' or 's3'")
+    if settings.files_storage == "s3" and not settings.s3_bucket:
+        raise ConfigError("setting 's3_bucket' is required when files_storage is 's3'")
 
 
 ROUTING_POLICIES = ("weighted", "lowest_latency", "lowest_cost", "highest_throughput")

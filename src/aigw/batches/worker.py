@@ -94,8 +94,7 @@ class BatchWorker:
 
     async def _steps(self, row: Any) -> None:
         db = self.app[DATABASE]
-        path = self.app[FILES].upload_path(row.input_file_id)
-        raw = await asyncio.to_thread(path.read_bytes) if path.exists() else b""
+        raw = await self.app[FILES].read(self.app[FILES].upload_key(row.input_file_id)) or b""
         lines, errors = parse_lines(raw, row.endpoint)
         if errors:
             await store.end(
@@ -160,7 +159,7 @@ class BatchWorker:
                 continue  # OpenAI leaves error_file_id null when no line failed
             data = await asyncio.to_thread(path.read_bytes) if path.exists() else b""
             file_id = records.new_file_id()
-            await self.app[FILES].write(self.app[FILES].upload_path(file_id), data)
+            await self.app[FILES].write(self.app[FILES].upload_key(file_id), data)
             label = "output" if column == "output_file_id" else "errors"
             await records.add(
                 db, file_id, row.account_id, "batch_output", f"{row.id}_{label}.jsonl", len(data)

@@ -29,7 +29,7 @@ def setup(app: web.Application, environ: Mapping[str, str]) -> None:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         settings = app[appkeys.SETTINGS]
         db = app[appkeys.DATABASE]
-        store = FileStore(settings.data_dir)
+        store = FileStore.from_settings(settings)
         await store.start(db)
         deliverer = Deliverer(
             db,
@@ -61,5 +61,6 @@ def setup(app: web.Application, environ: Mapping[str, str]) -> None:
             await worker.stop()
             await deliverer.stop()
             await providers.close()
+            await store.close()
 
     app.cleanup_ctx.append(lifecycle)

@@ -131,7 +131,7 @@ class JobWorker:
                 url, answer = await provider.result(model.upstream_id, upstream_id)
                 data = await provider.fetch(url, MAX_RESULT_BYTES)
                 name = _filename(url, job.modality)
-                await self.files.write(self.files.job_path(job.id, name), data)
+                await self.files.write(self.files.job_key(job.id, name), data)
                 result = {"bytes": len(data), "content_type": _content_type(name)}
                 if isinstance(answer.get("seed"), int):
                     result["seed"] = answer["seed"]
