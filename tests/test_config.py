@@ -77,6 +77,8 @@ def test_every_setting_has_an_environment_variable() -> None:
         "AIGW_S3_ACCESS_KEY_ID": "AKIDTEST",
         "AIGW_S3_SECRET_ACCESS_KEY": "s3-secret",
         "AIGW_S3_PREFIX": "aigw/",
+        "AIGW_BALANCE_LOW_THRESHOLD": "5",
+        "AIGW_USAGE_ALERT_THRESHOLDS": "50,100",
     }
     settings = load_settings(environ=environ)
     names = {f.name for f in dataclasses.fields(Settings)} - {"providers"}

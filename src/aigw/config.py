@@ -217,6 +217,17 @@ class Settings:
         "", "Key prefix inside the bucket (letters, digits and ._/-), e.g. 'aigw/'."
     )
 
+    balance_low_threshold: Decimal = _setting(
+        Decimal(0),
+        "USD balance under which an account gets one balance.low webhook per fall below it "
+        "(0 = off); accounts may set their own at /v1/alerts.",
+    )
+    usage_alert_thresholds: str = _setting(
+        "",
+        "Comma-separated USD amounts of monthly spend that each send one usage.threshold "
+        "webhook per month (empty = none); accounts may set their own at /v1/alerts.",
+    )
+
     def __repr__(self) -> str:
         parts = []
         for f in dataclasses.fields(self):
@@ -311,7 +322,19 @@ def load_settings(
         raise ConfigError("setting 'platform_fee_mode' must be 'topup' or 'per_call'")
     _check_routing(settings)
     _check_files(settings)
+    _check_alerts(settings)
     return settings
+
+
+def _check_alerts(settings: Settings) -> None:
+    from aigw.webhooks.alerts import parse_thresholds
+
+    try:
+        parse_thresholds(settings.usage_alert_thresholds)
+    except (ValueError, ArithmeticError):
+        raise ConfigError(
+            "setting 'usage_alert_thresholds' must be comma-separated positive USD amounts"
+        ) from None
 
 
 def _check_files(settings: Settings) -> None:

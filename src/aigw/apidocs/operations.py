@@ -162,4 +162,29 @@ OPERATIONS: dict[tuple[str, str], S] = {
         "public": True,
         "text": True,
     },
+    ("GET", "/v1/alerts"): {
+        "summary": "The account's balance.low and usage.threshold webhook thresholds.",
+        "tags": ["webhooks"],
+    },
+    ("PUT", "/v1/alerts"): {
+        "summary": "Set the account's alert thresholds in USD (null = the gateway default).",
+        "tags": ["webhooks"],
+        "body": obj(
+            {
+                "balance_low_threshold": {"type": ["number", "string", "null"]},
+                "usage_thresholds": {
+                    "type": ["array", "null"],
+                    "items": {"type": ["number", "string"]},
+                },
+            }
+        ),
+    },
+    ("POST", "/v1/keys/{id}/rotate"): {
+        "summary": "Replace an API key with a new one (same name); the old one is revoked.",
+        "tags": ["keys"],
+    },
+    ("POST", "/admin/keys/{key_id}/rotate"): {
+        "summary": "Replace any API key with a new one; the old one is revoked.",
+        "tags": ["admin"],
+    },
 }
