@@ -79,6 +79,7 @@ def test_every_setting_has_an_environment_variable() -> None:
         "AIGW_S3_PREFIX": "aigw/",
         "AIGW_BALANCE_LOW_THRESHOLD": "5",
         "AIGW_USAGE_ALERT_THRESHOLDS": "50,100",
+        "AIGW_BATCH_COMPLETION_WINDOW_SECONDS": "60",
     }
     settings = load_settings(environ=environ)
     names = {f.name for f in dataclasses.fields(Settings)} - {"providers"}

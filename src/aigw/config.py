@@ -228,6 +228,12 @@ class Settings:
         "webhook per month (empty = none); accounts may set their own at /v1/alerts.",
     )
 
+    batch_completion_window_seconds: float = _setting(
+        86400.0,
+        "How long a batch may run: its completion_window ('24h', the only value accepted) "
+        "lasts this many seconds; then it ends 'expired' and unrun lines go to its error file.",
+    )
+
     def __repr__(self) -> str:
         parts = []
         for f in dataclasses.fields(self):
