@@ -15,7 +15,7 @@ from aigw.core.usage import Usage
 from aigw.errors import GatewayError, InvalidRequest
 from aigw.formats.openai_chat import parse_request
 from aigw.routing.router import Route
-from aigw.server.appkeys import BILLING, BYOK, REQUEST_LOG, ROUTER, SETTINGS
+from aigw.server.appkeys import BILLING, BYOK, OBSERVER, REQUEST_LOG, ROUTER, SETTINGS
 from aigw.server.metering import Meter
 from aigw.server.relay import relay_json
 from aigw.server.routed import ChatCalls, adopt, first_name, reservation_ceiling
@@ -45,9 +45,11 @@ async def run_chat_line(
     tag: str | None,
     *,
     discount: bool = True,
+    endpoint: str = "batch",
 ) -> tuple[int, dict[str, Any]]:
-    """(HTTP status, response body) of one chat call, billed and logged like one; batch
-    lines pass ``discount`` (half price), MCP's chat tool does not."""
+    """(HTTP status, response body) of one chat call, billed, logged and observed (health,
+    breaker, metrics under ``endpoint``) like one; batch lines pass ``discount`` (half
+    price), MCP's chat tool does not."""
     meter = BatchMeter(request_id) if discount else Meter(request_id)
     meter.key = key
     meter.tag = tag
@@ -66,6 +68,7 @@ async def run_chat_line(
     finally:
         await meter.release()
         meter.write(app[REQUEST_LOG])
+        app[OBSERVER].finish(meter, endpoint)
 
 
 async def _run(app: web.Application, meter: Meter, body: dict[str, Any], size: int) -> Any:

@@ -238,8 +238,7 @@ def _expired_line(custom_id: str) -> bytes:
         "response": None,
         "error": {
             "code": "batch_expired",
-            "message": "This request could not be executed before the completion window "
-            "expired.",
+            "message": "This request could not be executed before the completion window expired.",
         },
     }
     return (json.dumps(line) + "\n").encode()

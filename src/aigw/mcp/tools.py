@@ -65,7 +65,7 @@ async def _chat(app: web.Application, key: KeyInfo, args: dict[str, Any], _: str
         if name in args:
             body[name] = args[name]
     status, answer = await run_chat_line(
-        app, key, body, secrets.token_hex(16), None, discount=False
+        app, key, body, secrets.token_hex(16), None, discount=False, endpoint="mcp"
     )
     if status != 200:
         raise InvalidRequest(str(answer.get("error", {}).get("message", "chat failed")))
