@@ -12,10 +12,11 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
-WIRE_FORMATS = ("openai", "anthropic", "gemini", "bedrock", "cohere", "azure")
-"""Wire formats a provider can speak; ``formats/`` holds one codec per entry."""
+WIRE_FORMATS = ("openai", "anthropic", "gemini", "bedrock", "cohere", "azure", "queue")
+"""Wire formats a provider can speak; ``formats/`` holds one codec per entry, except
+``queue`` (fal's and Replicate's submit / poll APIs for async jobs, ``jobs/queue_provider.py``)."""
 
-MODALITIES = ("text", "image", "embedding", "tts", "stt", "video")
+MODALITIES = ("text", "image", "embedding", "tts", "stt", "video", "music", "3d")
 """A model's primary modality: what it is called for (chat, image generation, ...)."""
 
 MEDIA = ("text", "image", "audio", "video", "file", "embedding")
@@ -51,19 +52,28 @@ class PriceTier:
 
 @dataclass(frozen=True, slots=True)
 class Price:
-    """USD per 1M tokens. ``tiers`` are sorted by ``above_tokens``, lowest first."""
+    """USD per 1M tokens. ``tiers`` are sorted by ``above_tokens``, lowest first.
+
+    Async-job models (video, music, 3D) are priced per unit instead: ``per_second`` of output
+    asked for (clamped to ``max_seconds``; ``default_seconds`` when the request names none)
+    or ``per_item``; their token prices are 0.
+    """
 
     input: Decimal
     output: Decimal
     cached_input: Decimal | None = None
     reasoning: Decimal | None = None
     tiers: tuple[PriceTier, ...] = ()
+    per_second: Decimal | None = None
+    per_item: Decimal | None = None
+    default_seconds: Decimal | None = None
+    max_seconds: Decimal | None = None
 
     @property
     def is_free(self) -> bool:
-        return not (self.input or self.output or self.reasoning) and not any(
-            t.input or t.output for t in self.tiers
-        )
+        return not (
+            self.input or self.output or self.reasoning or self.per_second or self.per_item
+        ) and not any(t.input or t.output for t in self.tiers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +166,15 @@ def price_to_data(p: Price) -> dict[str, Any]:
             }
             for t in p.tiers
         ],
+        **{
+            name: decimal_str(getattr(p, name))
+            for name in UNIT_PRICE_FIELDS
+            if getattr(p, name) is not None
+        },
     }
+
+
+UNIT_PRICE_FIELDS = ("per_second", "per_item", "default_seconds", "max_seconds")
 
 
 def deployment_to_data(d: Deployment) -> dict[str, Any]:

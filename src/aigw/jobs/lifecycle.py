@@ -47,6 +47,7 @@ def setup(app: web.Application, environ: Mapping[str, str]) -> None:
             app[appkeys.BILLING],
             deliverer,
             poll_seconds=settings.job_poll_seconds,
+            catalog=app[appkeys.CATALOG],
         )
         app[appkeys.FILES] = store
         app[appkeys.WEBHOOKS] = deliverer

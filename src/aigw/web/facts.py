@@ -33,6 +33,8 @@ CAPABILITY_LABELS = {
     "text_to_speech": "Text to speech",
     "speech_to_text": "Speech to text",
     "video_generation": "Video generation",
+    "music_generation": "Music generation",
+    "3d_generation": "3D generation",
 }
 FLAG_CAPABILITIES = (
     "streaming",
@@ -168,6 +170,16 @@ def price_line(model: Model) -> str:
     price = model.price
     if price.is_free:
         return "Free: no per-token charge."
+    if price.per_second is not None:  # an async-job model
+        return (
+            f"{usd(price.per_second)} per second of output ({price.default_seconds:f} s unless the "
+            f"request sets duration, at most {price.max_seconds:f} s), charged when the job is "
+            "accepted."
+        )
+    if price.per_item is not None:
+        return (
+            f"{usd(price.per_item)} per {model.modality} output, charged when the job is accepted."
+        )
     text = f"Input {usd(price.input)} per 1M tokens; output {usd(price.output)} per 1M tokens."
     for tier in price.tiers:
         text += (

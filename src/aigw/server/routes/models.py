@@ -71,6 +71,12 @@ def model_entry(model: Model) -> dict[str, Any]:
                 }
                 for t in price.tiers
             ],
+            # Async-job models (video, music, 3D) are billed per second of output or per item.
+            **{
+                name: _usd(getattr(price, name))
+                for name in ("per_second", "per_item", "default_seconds", "max_seconds")
+                if getattr(price, name) is not None
+            },
         },
         "capabilities": capability_ids(model),
         "capability_flags": {flag: getattr(caps, flag) for flag in CAP_FLAGS},
