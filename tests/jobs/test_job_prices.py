@@ -47,8 +47,14 @@ def test_jobs_are_charged_the_catalog_price(stack: JobStack) -> None:
     entries = stack.gw.call(ledger.entries_for(stack.gw.app[DATABASE], stack.account_id))
     charged = {e.request_id: -e.amount_micro_cents for e in entries if e.kind == "charge"}
     assert charged[asset["id"]] == 7_000_000 and charged[video["id"]] == 12_000_000
-    status, models = stack.call("GET", "/v1/models/simulator/3d")
-    assert status == 200 and models["modality"] == "3d"
+    status, model = stack.call("GET", "/v1/models/simulator/3d")
+    assert status == 200 and model["modality"] == "3d" and model["pricing"]["per_item"] == 0.07
+
+
+def test_chat_cannot_call_a_queue_model(stack: JobStack) -> None:
+    body = {"model": "fal/trellis", "messages": [{"role": "user", "content": "hi"}]}
+    status, answer = stack.call("POST", "/v1/chat/completions", body)
+    assert status == 503 and answer["error"]["type"] == "provider_not_configured"
 
 
 @pytest.mark.parametrize(
