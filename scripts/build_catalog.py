@@ -238,8 +238,11 @@ def capabilities_of(
 
 def strengths_and_uses(entry: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """Prose tags derived only from the entry's own facts."""
-    modality, caps, price = entry["modality"], entry["capabilities"], entry["price"]
+    modality, caps, price = entry["modality"], entry.get("capabilities", {}), entry["price"]
     coding = bool(_CODE.search(entry["upstream_id"]))
+    if modality in ("video", "music", "3d"):  # async jobs, priced per second or per item
+        return [], [{"video": "Video generation", "music": "Music generation"}.get(
+            modality, "3D asset generation")]  # fmt: skip
     if modality == "embedding":
         return [], ["Semantic search", "Retrieval-augmented generation", "Classification"]
     if modality == "image":

@@ -81,6 +81,16 @@ def test_every_setting_has_an_environment_variable() -> None:
         "AIGW_EVAL_WAIT_SECONDS": "5",
         "AIGW_EVAL_JUDGE_MODEL": "openai/gpt-4o-mini",
         "AIGW_AUTO_PRIORS_FROM_EVALS": "false",
+        "AIGW_FILES_STORAGE": "s3",
+        "AIGW_S3_BUCKET": "aigw-files",
+        "AIGW_S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+        "AIGW_S3_REGION": "eu-west-1",
+        "AIGW_S3_ACCESS_KEY_ID": "AKIDTEST",
+        "AIGW_S3_SECRET_ACCESS_KEY": "s3-secret",
+        "AIGW_S3_PREFIX": "aigw/",
+        "AIGW_BALANCE_LOW_THRESHOLD": "5",
+        "AIGW_USAGE_ALERT_THRESHOLDS": "50,100",
+        "AIGW_BATCH_COMPLETION_WINDOW_SECONDS": "60",
     }
     settings = load_settings(environ=environ)
     names = {f.name for f in dataclasses.fields(Settings)} - {"providers"}

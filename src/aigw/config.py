@@ -244,6 +244,41 @@ class Settings:
         "quality priors (in memory, per process).",
     )
 
+    files_storage: str = _setting(
+        "local",
+        "Where uploaded files, batch outputs and job results are kept: 'local' (data_dir) or "
+        "'s3' (an S3-compatible bucket; data_dir still holds scratch files).",
+    )
+    s3_bucket: str | None = _setting(None, "S3 bucket for files_storage = 's3'.")
+    s3_endpoint_url: str | None = _setting(
+        None,
+        "S3-compatible endpoint (MinIO, R2, ...: http://HOST:9000). Unset: AWS's "
+        "https://s3.<region>.amazonaws.com.",
+    )
+    s3_region: str = _setting("us-east-1", "Region the S3 requests are signed for.")
+    s3_access_key_id: str | None = _setting(None, "S3 access key id.")
+    s3_secret_access_key: Secret | None = _setting(None, "S3 secret access key.", secret=True)
+    s3_prefix: str = _setting(
+        "", "Key prefix inside the bucket (letters, digits and ._/-), e.g. 'aigw/'."
+    )
+
+    balance_low_threshold: Decimal = _setting(
+        Decimal(0),
+        "USD balance under which an account gets one balance.low webhook per fall below it "
+        "(0 = off); accounts may set their own at /v1/alerts.",
+    )
+    usage_alert_thresholds: str = _setting(
+        "",
+        "Comma-separated USD amounts of monthly spend that each send one usage.threshold "
+        "webhook per month (empty = none); accounts may set their own at /v1/alerts.",
+    )
+
+    batch_completion_window_seconds: float = _setting(
+        86400.0,
+        "How long a batch may run: its completion_window ('24h', the only value accepted) "
+        "lasts this many seconds; then it ends 'expired' and unrun lines go to its error file.",
+    )
+
     def __repr__(self) -> str:
         parts = []
         for f in dataclasses.fields(self):
@@ -337,7 +372,27 @@ def load_settings(
     if settings.platform_fee_mode not in ("topup", "per_call"):
         raise ConfigError("setting 'platform_fee_mode' must be 'topup' or 'per_call'")
     _check_routing(settings)
+    _check_files(settings)
+    _check_alerts(settings)
     return settings
+
+
+def _check_alerts(settings: Settings) -> None:
+    from aigw.webhooks.alerts import parse_thresholds
+
+    try:
+        parse_thresholds(settings.usage_alert_thresholds)
+    except (ValueError, ArithmeticError):
+        raise ConfigError(
+            "setting 'usage_alert_thresholds' must be comma-separated positive USD amounts"
+        ) from None
+
+
+def _check_files(settings: Settings) -> None:
+    if settings.files_storage not in ("local", "s3"):
+        raise ConfigError("setting 'files_storage' must be 'local' or 's3'")
+    if settings.files_storage == "s3" and not settings.s3_bucket:
+        raise ConfigError("setting 's3_bucket' is required when files_storage is 's3'")
 
 
 ROUTING_POLICIES = ("weighted", "lowest_latency", "lowest_cost", "highest_throughput")

@@ -69,7 +69,7 @@ def test_providers() -> None:
     expected = {
         "xai", "openai", "anthropic", "google", "mistral", "deepseek", "groq", "together",
         "fireworks", "cohere", "openrouter", "perplexity", "ollama", "vllm", "simulator",
-        "azure", "bedrock",
+        "azure", "bedrock", "fal", "replicate",
     }  # fmt: skip
     assert set(c.providers) == expected
     xai = c.provider("xai")
@@ -110,7 +110,8 @@ def test_simulator_models() -> None:
     caps = chat.capabilities
     assert caps.streaming and caps.tools and caps.structured_outputs and caps.reasoning
     assert free.price.is_free and not chat.price.is_free
-    assert [m.id for m in c.filter(provider="simulator")] == ["simulator/chat", "simulator/free"]
+    chat_models = [m.id for m in c.filter(modality="text", provider="simulator")]
+    assert chat_models == ["simulator/chat", "simulator/free"]
 
 
 def test_well_known_models_come_from_the_price_file() -> None:
@@ -186,3 +187,23 @@ def test_loading_is_cached_and_fast() -> None:
     elapsed = time.perf_counter() - start
     assert elapsed < 0.5, elapsed  # a few tens of ms in practice
     assert load_catalog() is first and builtin_catalog() is first
+
+
+def test_job_models_are_priced_per_unit_in_the_catalog() -> None:
+    """Video, music and 3D models come from the catalog (overrides.toml), priced per second
+    or per item, on the queue-style providers; the job path reads them from there."""
+    from aigw.jobs.models import job_models, resolve
+
+    c = builtin_catalog()
+    jobs = {m.id: m for m in job_models(c)}
+    assert set(jobs) >= {"fal/kling-video-v2.1", "fal/trellis", "replicate/minimax-video-01"}
+    assert {m.modality for m in jobs.values()} == {"video", "music", "3d"}
+    kling = c.get("fal/kling-video-v2.1")
+    assert kling is not None and kling.modality == "video"
+    assert kling.price.per_second == D("0.05") and kling.price.max_seconds == D("10")
+    assert not kling.price.is_free and c.provider("fal").wire_format == "queue"  # type: ignore[union-attr]
+    trellis = c.get("fal/trellis")
+    assert trellis is not None and trellis.price.per_item == D("0.02")
+    assert resolve(c, "video", None).id == "fal/kling-video-v2.1"
+    for model in jobs.values():
+        assert c.provider(model.provider) is not None

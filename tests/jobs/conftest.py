@@ -8,6 +8,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,9 +112,10 @@ class JobStack:
             time.sleep(0.05)
 
 
-@pytest.fixture(scope="module")
-def jobstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JobStack]:
-    root: Path = tmp_path_factory.mktemp("jobs")
+@contextmanager
+def job_stack(root: Path, **overrides: Any) -> Iterator[JobStack]:
+    """A gateway (with ``overrides`` on top of the fast-worker settings), the simulator and a
+    webhook receiver; account ``acme`` with $100 and a key."""
     settings = load_settings(
         environ={},
         overrides={
@@ -127,6 +129,7 @@ def jobstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JobStack]:
             "job_poll_seconds": 0.05,
             "webhook_allow_private": True,
             "webhook_retry_base_seconds": 0.1,
+            **overrides,
         },
     )
     with SimulatorThread(SimConfig()) as sim:
@@ -152,3 +155,9 @@ def jobstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JobStack]:
         finally:
             (stack.gw if stack else gw).__exit__(None, None, None)
             receiver.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def jobstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JobStack]:
+    with job_stack(tmp_path_factory.mktemp("jobs")) as stack:
+        yield stack

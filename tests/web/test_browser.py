@@ -71,7 +71,7 @@ def test_catalog_filters_apply_as_you_type(browser: Any, web_stack: Stack) -> No
     page = watch.page
     page.goto(web_stack.gw.url + "/models")
     page.locator("#q").fill("simulator")
-    until(page, "document.querySelectorAll('[data-model]').length === 2")
+    until(page, "document.querySelectorAll('[data-model]').length === 5")  # 2 chat, 3 job
     assert page.url.endswith("/models?q=simulator")
     page.locator("#price").select_option("free")
     until(page, "document.querySelectorAll('[data-model]').length === 1")

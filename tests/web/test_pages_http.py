@@ -138,7 +138,8 @@ def test_catalog_filters_and_sorting(web_stack: Stack) -> None:
         assert status == 200
         return _models_listed(html)
 
-    assert listed("q=simulator&sort=name") == ["simulator/chat", "simulator/free"]
+    assert listed("q=simulator&modality=text&sort=name") == ["simulator/chat", "simulator/free"]
+    assert listed("q=simulator&modality=music") == ["simulator/music"]  # a job model
     assert listed("q=simulator&price=free") == ["simulator/free"]
     assert listed("q=simulator&cap=reasoning&cap=vision") == ["simulator/chat"]
     assert set(listed("provider=anthropic")) and all(

@@ -7,7 +7,7 @@ from dataclasses import fields
 
 from aigw.catalog.loader import Catalog
 from aigw.catalog.models import Capabilities, Model
-from aigw.jobs.models import JOB_MODELS
+from aigw.jobs.models import job_models
 
 HEADER = """# aigw
 
@@ -56,8 +56,8 @@ def short(catalog: Catalog) -> str:
     counts = ", ".join(f"{n} {k}" for k, n in sorted(by_modality.items()))
     return (
         f"{HEADER}\n{LINKS}\n## Catalog\n\n{len(catalog)} models ({counts}) from "
-        f"{len(catalog.providers)} providers, plus {len(JOB_MODELS)} job models; "
-        "see /llms-full.txt.\n"
+        f"{len(catalog.providers)} providers, {len(job_models(catalog))} of the models async "
+        "jobs priced per unit; see /llms-full.txt.\n"
     )
 
 
@@ -70,6 +70,6 @@ def full(catalog: Catalog) -> str:
         )
         lines.append("")
     lines += ["## Job models (priced per unit)", ""]
-    for jm in JOB_MODELS:
+    for jm in job_models(catalog):
         lines.append(f"- `{jm.id}`: {jm.modality}; ${jm.price_per_unit} per {jm.unit}")
     return "\n".join(lines) + "\n"

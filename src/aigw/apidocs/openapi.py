@@ -81,6 +81,8 @@ def _operation(method: str, path: str, handler: Any) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": "Success."}
     if known.get("binary"):
         ok["content"] = {"application/octet-stream": {"schema": {"type": "string"}}}
+    elif "response" in known:
+        ok["content"] = {"application/json": {"schema": known["response"]}}
     op["responses"] = {
         "2XX": ok,
         "default": {

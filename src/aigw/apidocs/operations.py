@@ -338,3 +338,103 @@ OPERATIONS.update(
         },
     }
 )
+
+# -- alerts and key rotation (webhooks/, server/routes/account_keys.py) ---------------------
+
+OPERATIONS.update(
+    {
+        ("GET", "/v1/alerts"): {
+            "summary": "The account's balance.low and usage.threshold webhook thresholds.",
+            "tags": ["webhooks"],
+        },
+        ("PUT", "/v1/alerts"): {
+            "summary": "Set the account's alert thresholds in USD (null = the gateway default).",
+            "tags": ["webhooks"],
+            "body": obj(
+                {
+                    "balance_low_threshold": {"type": ["number", "string", "null"]},
+                    "usage_thresholds": {
+                        "type": ["array", "null"],
+                        "items": {"type": ["number", "string"]},
+                    },
+                }
+            ),
+        },
+        ("POST", "/v1/keys/{id}/rotate"): {
+            "summary": "Replace an API key with a new one (same name); the old one is revoked.",
+            "tags": ["keys"],
+        },
+        ("POST", "/admin/keys/{key_id}/rotate"): {
+            "summary": "Replace any API key with a new one; the old one is revoked.",
+            "tags": ["admin"],
+        },
+    }
+)
+
+# -- response schemas (the API reference page and schemathesis check the answers) ---------
+
+NULL_STR: S = {"type": ["string", "null"]}
+NULL_INT: S = {"type": ["integer", "null"]}
+USD_LIST: S = {"type": "array", "items": NUM}
+FILE = obj(
+    {
+        "id": STR,
+        "object": STR,
+        "bytes": INT,
+        "created_at": INT,
+        "filename": STR,
+        "purpose": STR,
+        "status": STR,
+    },
+    ("id", "object", "bytes", "created_at", "filename", "purpose"),
+)
+BATCH = obj(
+    {
+        "id": STR,
+        "object": STR,
+        "endpoint": STR,
+        "input_file_id": STR,
+        "completion_window": STR,
+        "status": STR,
+        "output_file_id": NULL_STR,
+        "error_file_id": NULL_STR,
+        "created_at": INT,
+        "expires_at": INT,
+        "in_progress_at": NULL_INT,
+        "finalizing_at": NULL_INT,
+        "completed_at": NULL_INT,
+        "failed_at": NULL_INT,
+        "expired_at": NULL_INT,
+        "cancelling_at": NULL_INT,
+        "cancelled_at": NULL_INT,
+        "request_counts": obj({"total": INT, "completed": INT, "failed": INT}),
+    },
+    ("id", "object", "status", "completion_window", "created_at", "expires_at"),
+)
+ALERTS = obj(
+    {
+        "object": STR,
+        "balance_low_threshold": {"type": ["number", "null"]},
+        "usage_thresholds": {"type": ["array", "null"], "items": NUM},
+        "effective": obj({"balance_low_threshold": NUM, "usage_thresholds": USD_LIST}),
+    },
+    ("object", "effective"),
+)
+
+
+def _list_of(item: S) -> S:
+    return obj({"object": STR, "data": {"type": "array", "items": item}}, ("object", "data"))
+
+
+for _key, _schema in {
+    ("POST", "/v1/files"): FILE,
+    ("GET", "/v1/files"): _list_of(FILE),
+    ("GET", "/v1/files/{id}"): FILE,
+    ("POST", "/v1/batches"): BATCH,
+    ("GET", "/v1/batches"): _list_of(BATCH),
+    ("GET", "/v1/batches/{id}"): BATCH,
+    ("POST", "/v1/batches/{id}/cancel"): BATCH,
+    ("GET", "/v1/alerts"): ALERTS,
+    ("PUT", "/v1/alerts"): ALERTS,
+}.items():
+    OPERATIONS[_key]["response"] = _schema

@@ -17,7 +17,7 @@ from aigw.formats.openai_chat import parse_request
 from aigw.formats.openai_media import check_embeddings
 from aigw.providers.media import OPERATIONS
 from aigw.routing.router import Route
-from aigw.server.appkeys import BILLING, BYOK, REQUEST_LOG, ROUTER, SETTINGS
+from aigw.server.appkeys import BILLING, BYOK, OBSERVER, REQUEST_LOG, ROUTER, SETTINGS
 from aigw.server.media_call import client_body, run_media
 from aigw.server.metering import Meter
 from aigw.server.relay import relay_json
@@ -49,10 +49,12 @@ async def run_chat_line(
     *,
     discount: bool = True,
     meter: Meter | None = None,
+    endpoint: str = "batch",
 ) -> tuple[int, dict[str, Any]]:
-    """(HTTP status, response body) of one chat call, billed and logged like one; batch
-    lines pass ``discount`` (half price), MCP's chat tool does not. A caller that wants the
-    call's cost and timing passes its own ``meter`` (replays, evals)."""
+    """(HTTP status, response body) of one chat call, billed, logged and observed (health,
+    breaker, metrics under ``endpoint``) like one; batch lines pass ``discount`` (half
+    price), MCP's chat tool does not. A caller that wants the call's cost and timing passes
+    its own ``meter`` (replays, evals)."""
     if meter is None:
         meter = BatchMeter(request_id) if discount else Meter(request_id)
     meter.key = key
@@ -72,6 +74,7 @@ async def run_chat_line(
     finally:
         await meter.release()
         meter.write(app[REQUEST_LOG])
+        app[OBSERVER].finish(meter, endpoint)
 
 
 async def _run(app: web.Application, meter: Meter, body: dict[str, Any], size: int) -> Any:

@@ -39,11 +39,11 @@ def view(r: Any) -> dict[str, Any]:
         "error_file_id": r.error_file_id,
         "created_at": _s(r.created_at),
         "in_progress_at": _s(r.in_progress_at),
-        "expires_at": int(r.created_at) // 1000 + WINDOW_S,
+        "expires_at": int(deadline_ms(r)) // 1000,
         "finalizing_at": _s(r.finalizing_at),
         "completed_at": _s(r.completed_at),
         "failed_at": _s(r.failed_at),
-        "expired_at": None,
+        "expired_at": _s(r.expired_at),
         "cancelling_at": _s(r.cancelling_at),
         "cancelled_at": _s(r.cancelled_at),
         "request_counts": {"total": r.total, "completed": r.completed, "failed": r.failed},
@@ -51,11 +51,19 @@ def view(r: Any) -> dict[str, Any]:
     }
 
 
-async def create(db: Database, values: dict[str, Any]) -> Any:
+def deadline_ms(r: Any) -> int:
+    """When the batch's completion window ends (rows made before 0009 have 24 h)."""
+    return int(r.expires_at) if r.expires_at is not None else int(r.created_at) + WINDOW_S * 1000
+
+
+async def create(db: Database, values: dict[str, Any], window_s: float = WINDOW_S) -> Any:
     now = now_ms()
+    expires = now + int(window_s * 1000)
     async with db.engine.begin() as conn:
         await conn.execute(
-            batches.insert().values(**values, status="validating", created_at=now, updated_at=now)
+            batches.insert().values(
+                **values, status="validating", created_at=now, updated_at=now, expires_at=expires
+            )
         )
         return (await conn.execute(select(batches).where(batches.c.id == values["id"]))).one()
 
@@ -167,9 +175,14 @@ async def release(db: Database, worker: str) -> None:
 
 
 async def end(db: Database, batch_id: str, worker: str, status: str, **values: Any) -> bool:
-    """completed | failed | cancelled, once; ``batch.completed`` is queued with it."""
+    """completed | failed | cancelled | expired, once; ``batch.completed`` is queued with it."""
     now = now_ms()
-    stamp = {"completed": "completed_at", "failed": "failed_at", "cancelled": "cancelled_at"}
+    stamp = {
+        "completed": "completed_at",
+        "failed": "failed_at",
+        "cancelled": "cancelled_at",
+        "expired": "expired_at",
+    }
     async with db.write() as conn:
         done = await conn.execute(
             update(batches)

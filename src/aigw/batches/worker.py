@@ -94,8 +94,7 @@ class BatchWorker:
 
     async def _steps(self, row: Any) -> None:
         db = self.app[DATABASE]
-        path = self.app[FILES].upload_path(row.input_file_id)
-        raw = await asyncio.to_thread(path.read_bytes) if path.exists() else b""
+        raw = await self.app[FILES].read(self.app[FILES].upload_key(row.input_file_id)) or b""
         lines, errors = parse_lines(raw, row.endpoint)
         if errors:
             await store.end(
@@ -131,10 +130,15 @@ class BatchWorker:
         stop = asyncio.Event()
         if status == "cancelling":
             stop.set()
+        deadline = store.deadline_ms(row)
+        unrun: list[str] = []
 
         async def one(line: dict[str, Any]) -> None:
             async with gate:
                 if stop.is_set():
+                    return
+                if now_ms() >= deadline:  # the window is over: no new line starts
+                    unrun.append(line["custom_id"])
                     return
                 request_id = secrets.token_hex(16)
                 status, body = await run_line(self.app, key, line["body"], request_id, row.tag)
@@ -146,9 +150,16 @@ class BatchWorker:
                     stop.set()  # cancelled, or no longer ours
 
         await asyncio.gather(*(one(line) for line in todo))
-        await self._finish(row, out, err, counts)
+        expired = bool(unrun) and not stop.is_set()
+        if expired:
+            for custom_id in unrun:
+                _append(err, _expired_line(custom_id))
+            counts["failed"] += len(unrun)
+        await self._finish(row, out, err, counts, expired=expired)
 
-    async def _finish(self, row: Any, out: Path, err: Path, counts: dict[str, int]) -> None:
+    async def _finish(
+        self, row: Any, out: Path, err: Path, counts: dict[str, int], *, expired: bool = False
+    ) -> None:
         db = self.app[DATABASE]
         status = await store.renew(
             db, row.id, self.worker_id, self.lease_ms, finalizing_at=now_ms(), **counts
@@ -161,13 +172,13 @@ class BatchWorker:
                 continue  # OpenAI leaves error_file_id null when no line failed
             data = await asyncio.to_thread(path.read_bytes) if path.exists() else b""
             file_id = records.new_file_id()
-            await self.app[FILES].write(self.app[FILES].upload_path(file_id), data)
+            await self.app[FILES].write(self.app[FILES].upload_key(file_id), data)
             label = "output" if column == "output_file_id" else "errors"
             await records.add(
                 db, file_id, row.account_id, "batch_output", f"{row.id}_{label}.jsonl", len(data)
             )
             ids[column] = file_id
-        final = "cancelled" if status == "cancelling" else "completed"
+        final = "cancelled" if status == "cancelling" else "expired" if expired else "completed"
         if await store.end(db, row.id, self.worker_id, final, **ids):
             self.deliverer.wake()
 
@@ -216,6 +227,20 @@ def _output_line(custom_id: str, status: int, request_id: str, body: dict[str, A
         "custom_id": custom_id,
         "response": {"status_code": status, "request_id": request_id, "body": body},
         "error": None,
+    }
+    return (json.dumps(line) + "\n").encode()
+
+
+def _expired_line(custom_id: str) -> bytes:
+    """OpenAI's error-file line for a request the completion window left unrun."""
+    line = {
+        "id": "batch_req_" + secrets.token_hex(16),
+        "custom_id": custom_id,
+        "response": None,
+        "error": {
+            "code": "batch_expired",
+            "message": "This request could not be executed before the completion window expired.",
+        },
     }
     return (json.dumps(line) + "\n").encode()
 

@@ -12,6 +12,7 @@ import calendar
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
@@ -96,6 +97,8 @@ class Billing:
         self._refresh_seconds = refresh_seconds
         self._task: asyncio.Task[None] | None = None
         self._seen_ms = 0
+        # Told the account id whenever a wallet moves (webhooks/alerts.py); must not do I/O.
+        self.on_change: Callable[[str], None] | None = None
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -243,6 +246,8 @@ class Billing:
 
     async def _apply(self, state: ledger.WalletState) -> None:
         self.wallets.apply(state)
+        if self.on_change is not None:
+            self.on_change(state.account_id)
         if self.shared is not None:
             try:
                 await self.shared.apply(state)
@@ -273,6 +278,8 @@ class Billing:
         self, entry: Entry, reservation: Reservation | None, state: ledger.WalletState
     ) -> None:
         charged = -entry.amount_micro_cents
+        if self.on_change is not None:
+            self.on_change(entry.account_id)
         if self.shared is not None and reservation is not None:
             await self.shared.committed(reservation, charged, state)
             self.wallets.apply(state)

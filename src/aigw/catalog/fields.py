@@ -12,7 +12,7 @@ from aigw.catalog.models import (
     CAP_FLAGS,
     MEDIA,
     REASONING_EFFORTS,
-    UNIT_PRICES,
+    UNIT_PRICE_FIELDS,
     Capabilities,
     Deployment,
     Price,
@@ -21,7 +21,9 @@ from aigw.catalog.models import (
 )
 from aigw.errors import ConfigError
 
-_PRICE_FIELDS = frozenset({"input", "output", "cached_input", "reasoning", "tiers", *UNIT_PRICES})
+_PRICE_FIELDS = frozenset(
+    {"input", "output", "cached_input", "reasoning", "tiers", *UNIT_PRICE_FIELDS}
+)
 _TIER_FIELDS = frozenset({"above_tokens", "input", "output", "cached_input"})
 _DEPLOYMENT_FIELDS = frozenset({"provider", "upstream_id", "weight", "price"})
 MAX_WEIGHT = 1_000_000
@@ -115,13 +117,21 @@ def price(value: Any, where: str) -> Price:
     tiers.sort(key=lambda t: t.above_tokens)
     if len({t.above_tokens for t in tiers}) != len(tiers):
         raise ConfigError(f"{where}: field 'price.tiers' repeats an above_tokens value")
+    units = {n: _optional_money(value.get(n), where, f"price.{n}") for n in UNIT_PRICE_FIELDS}
+    if units["per_second"] is not None and units["per_item"] is not None:
+        raise ConfigError(f"{where}: set one of 'price.per_second' and 'price.per_item'")
+    if units["per_second"] is None and (units["default_seconds"] or units["max_seconds"]):
+        raise ConfigError(f"{where}: 'price.default_seconds/max_seconds' need 'price.per_second'")
+    default, most = units["default_seconds"], units["max_seconds"]
+    if default is not None and most is not None and not 0 < default <= most:
+        raise ConfigError(f"{where}: need 0 < 'price.default_seconds' <= 'price.max_seconds'")
     return Price(
         input=_money(value["input"], where, "price.input"),
         output=_money(value["output"], where, "price.output"),
         cached_input=_optional_money(value.get("cached_input"), where, "price.cached_input"),
         reasoning=_optional_money(value.get("reasoning"), where, "price.reasoning"),
         tiers=tuple(tiers),
-        **{u: _optional_money(value.get(u), where, f"price.{u}") for u in UNIT_PRICES},
+        **units,
     )
 
 

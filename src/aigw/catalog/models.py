@@ -12,10 +12,22 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
-WIRE_FORMATS = ("openai", "anthropic", "gemini", "bedrock", "cohere", "azure")
-"""Wire formats a provider can speak; ``formats/`` holds one codec per entry."""
+WIRE_FORMATS = ("openai", "anthropic", "gemini", "bedrock", "cohere", "azure", "queue")
+"""Wire formats a provider can speak; ``formats/`` holds one codec per entry, except
+``queue`` (fal's and Replicate's submit / poll APIs for async jobs, ``jobs/queue_provider.py``)."""
 
-MODALITIES = ("text", "image", "embedding", "tts", "stt", "video", "moderation", "rerank")
+MODALITIES = (
+    "text",
+    "image",
+    "embedding",
+    "tts",
+    "stt",
+    "video",
+    "music",
+    "3d",
+    "moderation",
+    "rerank",
+)
 """A model's primary modality: what it is called for (chat, image generation, ...)."""
 
 MEDIA = ("text", "image", "audio", "video", "file", "embedding")
@@ -57,6 +69,9 @@ class Price:
     whatever their tokens cost: ``per_image`` (an image generated), ``per_character`` (text
     spoken), ``per_second`` (audio transcribed or spoken) and ``per_query`` (a rerank search
     unit: one query over up to 100 documents).
+    Async-job models (video, music, 3D) are priced ``per_second`` of output asked for
+    (clamped to ``max_seconds``; ``default_seconds`` when the request names none) or
+    ``per_item``; their token prices are 0.
     """
 
     input: Decimal
@@ -68,6 +83,9 @@ class Price:
     per_character: Decimal | None = None
     per_second: Decimal | None = None
     per_query: Decimal | None = None
+    per_item: Decimal | None = None
+    default_seconds: Decimal | None = None  # async jobs: seconds when the request says none
+    max_seconds: Decimal | None = None  # async jobs: the most seconds billed
 
     @property
     def is_free(self) -> bool:
@@ -78,8 +96,13 @@ class Price:
         )
 
 
-UNIT_PRICES = ("per_image", "per_character", "per_second", "per_query")
+UNIT_PRICES = ("per_image", "per_character", "per_second", "per_query", "per_item")
 """Per-unit price fields of ``Price`` (USD per unit); set only for models billed that way."""
+JOB_DURATIONS = ("default_seconds", "max_seconds")
+"""Durations (seconds) of per-second async-job models, kept with their price."""
+DEFAULT_JOB_SECONDS = Decimal(5)  # when neither the catalog nor the request says
+MAX_JOB_SECONDS = Decimal(60)
+UNIT_PRICE_FIELDS = UNIT_PRICES + JOB_DURATIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +195,8 @@ def price_to_data(p: Price) -> dict[str, Any]:
             }
             for t in p.tiers
         ],
-        # Per-unit prices only when set, so token-priced entries keep their shape.
-        **{unit: decimal_str(getattr(p, unit)) for unit in UNIT_PRICES if getattr(p, unit)},
+        # Per-unit prices (and job durations) only when set: token-priced entries keep their shape.
+        **{name: decimal_str(getattr(p, name)) for name in UNIT_PRICE_FIELDS if getattr(p, name)},
     }
 
 

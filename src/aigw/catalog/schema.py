@@ -56,6 +56,10 @@ CAPABILITIES: tuple[CapabilityInfo, ...] = (
     CapabilityInfo(
         "video_generation", "Generates video from a text prompt.", "/v1/videos/generations"
     ),
+    CapabilityInfo("music_generation", "Generates music from a text prompt.", "/v1/audio/music"),
+    CapabilityInfo(
+        "3d_generation", "Generates a 3D asset from a text prompt.", "/v1/3d/generations"
+    ),
 )
 """The fixed vocabulary: flag capabilities first, then one per non-chat modality."""
 
@@ -75,6 +79,8 @@ MODALITY_CAPABILITY = {
     "tts": "text_to_speech",
     "stt": "speech_to_text",
     "video": "video_generation",
+    "music": "music_generation",
+    "3d": "3d_generation",
 }
 _ENDPOINTS = {c.id: c.endpoint for c in CAPABILITIES}
 
@@ -258,6 +264,19 @@ def _other_examples(model: Model) -> tuple[dict[str, Any], dict[str, Any] | str]
         return {"model": model.id, "input": "Hello!", "voice": "alloy"}, "<audio bytes>"
     if model.modality == "stt":
         return {"model": model.id, "file": "@speech.mp3"}, {"text": "Hello!"}
+    if model.modality in ("video", "music", "3d"):  # async jobs: 202 and a job to poll
+        request: dict[str, Any] = {"model": model.id, "prompt": "A lighthouse at dawn"}
+        if model.price.per_second is not None:
+            request["duration"] = int(model.price.default_seconds or 5)
+        return request, {
+            "id": "job_0123456789abcdef01234567",
+            "object": "job",
+            "status": "queued",
+            "modality": model.modality,
+            "model": model.id,
+            "created_at": EXAMPLE_CREATED,
+            "result_url": None,
+        }
     return {"model": model.id, "prompt": "A lighthouse at dawn", "n": 1}, {
         "created": EXAMPLE_CREATED,
         "data": [{"b64_json": "<base64 data>"}],

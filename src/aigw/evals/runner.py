@@ -167,7 +167,7 @@ class EvalRunner:
     ) -> ItemResult:
         messages = messages_of(item)
         body = {**spec.params, "model": model, "messages": messages}
-        run = await run_chat(self.app, spec.key, body, tag=spec.tag)
+        run = await run_chat(self.app, spec.key, body, tag=spec.tag, endpoint="eval")
         result = ItemResult(
             model=model,
             index=index,
@@ -198,6 +198,7 @@ class EvalRunner:
                     "temperature": 0,
                 },
                 tag=spec.tag,
+                endpoint="eval",
             )
             result.judge_cost = verdict.cost
             result.score = scoring.parse_judge(verdict.text or "") if verdict.ok else None

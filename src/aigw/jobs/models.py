@@ -1,8 +1,10 @@
-"""The models async jobs can run, priced per output second or per item.
+"""The models async jobs can run: the catalog's video, music and 3D models, priced per output
+second or per item (``Price.per_second`` / ``per_item`` in ``catalog/models.py``).
 
-The token-priced catalog has no unit for seconds of video or 3D assets, so job models live in
-this small table. Prices are list prices (USD) of the named fal.ai and Replicate endpoints at
-the time of writing; the ``simulator`` entries serve tests and demos.
+Their prices live in the catalog like every other model's (``catalog/data/overrides.toml``
+through ``scripts/build_catalog.py``, or an operator's catalog file), so ``/v1/models``, the
+model pages and billing all read one source. This module only turns a catalog model into
+what the job path needs, and picks the default model of each modality.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from aigw.billing.pricing import MICRO_CENTS_PER_USD
+from aigw.catalog.loader import Catalog
+from aigw.catalog.models import DEFAULT_JOB_SECONDS, MAX_JOB_SECONDS, Model
 from aigw.errors import InvalidRequest, ModelNotFound
 
 MODALITIES = ("video", "music", "3d")
+DEFAULTS = {"video": "fal/kling-video-v2.1", "music": "fal/stable-audio", "3d": "fal/trellis"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,59 +30,52 @@ class JobModel:
     upstream_id: str
     unit: str  # "second" | "item"
     price_per_unit: Decimal  # USD
-    default_seconds: float = 5.0
-    max_seconds: float = 60.0
+    default_seconds: Decimal = DEFAULT_JOB_SECONDS
+    max_seconds: Decimal = MAX_JOB_SECONDS
 
 
-JOB_MODELS: tuple[JobModel, ...] = (
-    JobModel(
-        "fal/kling-video-v2.1",
-        "video",
-        "fal",
-        "fal-ai/kling-video/v2.1/standard/text-to-video",
-        "second",
-        Decimal("0.05"),
-        5,
-        10,
-    ),
-    JobModel("fal/veo3-fast", "video", "fal", "fal-ai/veo3/fast", "second", Decimal("0.40"), 8, 8),
-    JobModel(
-        "fal/stable-audio",
-        "music",
-        "fal",
-        "fal-ai/stable-audio",
-        "second",
-        Decimal("0.001"),
-        30,
-        47,
-    ),
-    JobModel("fal/trellis", "3d", "fal", "fal-ai/trellis", "item", Decimal("0.02")),
-    JobModel(
-        "replicate/minimax-video-01",
-        "video",
-        "replicate",
-        "minimax/video-01",
-        "item",
-        Decimal("0.50"),
-    ),
-    JobModel(
-        "simulator/video", "video", "simulator", "sim/video", "second", Decimal("0.05"), 5, 60
-    ),
-    JobModel(
-        "simulator/music", "music", "simulator", "sim/music", "second", Decimal("0.002"), 30, 300
-    ),
-    JobModel("simulator/3d", "3d", "simulator", "sim/3d", "item", Decimal("0.02")),
-)
-BY_ID = {m.id: m for m in JOB_MODELS}
-DEFAULTS = {"video": "fal/kling-video-v2.1", "music": "fal/stable-audio", "3d": "fal/trellis"}
+def from_model(model: Model) -> JobModel | None:
+    """The job view of a catalog model; None unless it is a video, music or 3D model with a
+    per-second or per-item price."""
+    price = model.price
+    if model.modality not in MODALITIES:
+        return None
+    if price.per_second is not None:
+        return JobModel(
+            model.id,
+            model.modality,
+            model.provider,
+            model.upstream_id,
+            "second",
+            price.per_second,
+            price.default_seconds or DEFAULT_JOB_SECONDS,
+            price.max_seconds or MAX_JOB_SECONDS,
+        )
+    if price.per_item is not None:
+        return JobModel(
+            model.id, model.modality, model.provider, model.upstream_id, "item", price.per_item
+        )
+    return None
 
 
-def resolve(modality: str, name: Any) -> JobModel:
+def job_models(catalog: Catalog) -> list[JobModel]:
+    """Every job model of the catalog, by id."""
+    found = (from_model(m) for m in catalog if m.modality in MODALITIES)
+    return sorted((m for m in found if m is not None), key=lambda m: m.id)
+
+
+def find(catalog: Catalog, model_id: str) -> JobModel | None:
+    model = catalog.get(model_id)
+    return from_model(model) if model is not None else None
+
+
+def resolve(catalog: Catalog, modality: str, name: Any) -> JobModel:
     if name is None or name == f"auto/{modality}":
-        return BY_ID[DEFAULTS[modality]]
+        name = DEFAULTS[modality]
     if not isinstance(name, str):
         raise InvalidRequest("'model' must be a string.", param="model")
-    found = BY_ID.get(name)
+    model = catalog.get(name)
+    found = from_model(model) if model is not None else None
     if found is None:
         raise ModelNotFound(f"No {modality} model named {name!r}.", param="model")
     if found.modality != modality:
@@ -92,9 +90,9 @@ def units(model: JobModel, body: dict[str, Any]) -> Decimal:
     if model.unit == "item":
         return Decimal(1)
     raw = body.get("duration", model.default_seconds)
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not raw > 0:
+    if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal) or not raw > 0:
         raise InvalidRequest("'duration' must be a positive number of seconds.", param="duration")
-    return Decimal(str(min(float(raw), model.max_seconds)))
+    return min(Decimal(str(raw)), model.max_seconds)
 
 
 def cost_micro_cents(model: JobModel, body: dict[str, Any]) -> int:

@@ -16,14 +16,15 @@ import secrets
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from aigw.errors import GatewayError
+from aigw.errors import GatewayError, ModelNotFound
 from aigw.jobs import store
-from aigw.jobs.models import BY_ID
+from aigw.jobs.models import find
 from aigw.jobs.queue_provider import QueueProviders
 from aigw.jobs.store import Job
 
 if TYPE_CHECKING:
     from aigw.billing.service import Billing
+    from aigw.catalog.loader import Catalog
     from aigw.files.store import FileStore
     from aigw.store.db import Database
     from aigw.webhooks.delivery import Deliverer
@@ -45,8 +46,10 @@ class JobWorker:
         deliverer: Deliverer,
         *,
         poll_seconds: float,
+        catalog: Catalog,
     ) -> None:
         self.db = db
+        self.catalog = catalog
         self.providers = providers
         self.files = files
         self.billing = billing
@@ -105,7 +108,9 @@ class JobWorker:
             await self._end(job, "failed", error="The gateway could not complete the job.")
 
     async def _steps(self, job: Job) -> None:
-        model = BY_ID[job.model]
+        model = find(self.catalog, job.model)
+        if model is None:  # the operator removed it from the catalog since
+            raise ModelNotFound(f"Model {job.model!r} is no longer in the catalog.")
         provider = self.providers.get(model.provider)
         upstream_id = job.upstream_id
         if upstream_id is None:
@@ -131,7 +136,7 @@ class JobWorker:
                 url, answer = await provider.result(model.upstream_id, upstream_id)
                 data = await provider.fetch(url, MAX_RESULT_BYTES)
                 name = _filename(url, job.modality)
-                await self.files.write(self.files.job_path(job.id, name), data)
+                await self.files.write(self.files.job_key(job.id, name), data)
                 result = {"bytes": len(data), "content_type": _content_type(name)}
                 if isinstance(answer.get("seed"), int):
                     result["seed"] = answer["seed"]

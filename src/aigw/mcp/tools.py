@@ -14,8 +14,8 @@ from aigw.auth.keys import KeyInfo
 from aigw.batches.lines import run_chat_line
 from aigw.catalog.models import Model
 from aigw.errors import InvalidRequest, NotFound
-from aigw.jobs import models as job_models
 from aigw.jobs import store as jobs
+from aigw.jobs.models import from_model
 from aigw.server.appkeys import BILLING, CATALOG, DATABASE, LIMITS
 from aigw.server.routes.jobs import cancel, submit_job
 
@@ -44,14 +44,9 @@ def _model_view(m: Model) -> dict[str, Any]:
         "modality": m.modality,
         "context_window": m.context_window,
         "price_per_1m": {"input": str(m.price.input), "output": str(m.price.output)},
-    }
-
-
-def _job_model_view(m: job_models.JobModel) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "modality": m.modality,
-        "price": {"usd": str(m.price_per_unit), "per": m.unit},
+        **(
+            {"price": {"usd": str(j.price_per_unit), "per": j.unit}} if (j := from_model(m)) else {}
+        ),
     }
 
 
@@ -65,7 +60,7 @@ async def _chat(app: web.Application, key: KeyInfo, args: dict[str, Any], _: str
         if name in args:
             body[name] = args[name]
     status, answer = await run_chat_line(
-        app, key, body, secrets.token_hex(16), None, discount=False
+        app, key, body, secrets.token_hex(16), None, discount=False, endpoint="mcp"
     )
     if status != 200:
         raise InvalidRequest(str(answer.get("error", {}).get("message", "chat failed")))
@@ -77,14 +72,9 @@ async def _chat(app: web.Application, key: KeyInfo, args: dict[str, Any], _: str
 
 
 async def _list_models(app: web.Application, _: KeyInfo, args: dict[str, Any], __: str) -> Any:
-    modality = args.get("modality")
-    found: list[dict[str, Any]] = []
-    if modality in (None, *job_models.MODALITIES):
-        found += [
-            _job_model_view(m) for m in job_models.JOB_MODELS if modality in (None, m.modality)
-        ]
-    if modality not in job_models.MODALITIES:
-        found += [_model_view(m) for m in app[CATALOG].filter(modality, args.get("provider"))]
+    found = [
+        _model_view(m) for m in app[CATALOG].filter(args.get("modality"), args.get("provider"))
+    ]
     return found[: int(args.get("limit", 100))]
 
 
@@ -97,7 +87,6 @@ async def _search_models(app: web.Application, _: KeyInfo, args: dict[str, Any],
         for m in app[CATALOG]
         if query in m.id.lower() or query in m.name.lower() or query in m.description.lower()
     ]
-    hits += [_job_model_view(m) for m in job_models.JOB_MODELS if query in m.id]
     return hits[: int(args.get("limit", 20))]
 
 

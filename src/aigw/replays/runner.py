@@ -45,15 +45,21 @@ class RunResult:
 
 
 async def run_chat(
-    app: web.Application, key: KeyInfo, body: dict[str, Any], *, tag: str | None = None
+    app: web.Application,
+    key: KeyInfo,
+    body: dict[str, Any],
+    *,
+    tag: str | None = None,
+    endpoint: str = "replay",
 ) -> RunResult:
-    """One non-streaming chat completion, billed to ``key``'s account."""
+    """One non-streaming chat completion, billed to ``key``'s account and observed (health,
+    breakers, metrics) under ``endpoint``: replay, shadow or eval."""
     body = {k: v for k, v in body.items() if k not in ("stream", "stream_options")}
     request_id = new_request_id()
     meter = Meter(request_id)
     started = time.perf_counter()
     status, answer = await run_chat_line(
-        app, key, body, request_id, tag, discount=False, meter=meter
+        app, key, body, request_id, tag, discount=False, meter=meter, endpoint=endpoint
     )
     return RunResult(
         request_id=request_id,

@@ -160,7 +160,7 @@ class ShadowMirror:
         try:
             body: dict[str, Any] = orjson.loads(src.body)
             body["model"] = rule.target_model
-            result = await run_chat(self.app, src.key, body, tag=src.tag)
+            result = await run_chat(self.app, src.key, body, tag=src.tag, endpoint="shadow")
             keep = src.key.account_id not in self.opted_out
             text = output_text(src.output, streamed=src.streamed) if src.output else None
             done = outcome(result, text)

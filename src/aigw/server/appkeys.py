@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from aigw.server.observe import Observer
     from aigw.store.db import Database
     from aigw.store.request_log import RequestLogWriter
+    from aigw.webhooks.alerts import AlertWatcher
     from aigw.webhooks.delivery import Deliverer
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -39,3 +40,4 @@ JOBS: web.AppKey[JobWorker] = web.AppKey("jobs")
 FILES: web.AppKey[FileStore] = web.AppKey("files")
 WEBHOOKS: web.AppKey[Deliverer] = web.AppKey("webhooks")
 BATCHES: web.AppKey[BatchWorker] = web.AppKey("batches")
+ALERTS: web.AppKey[AlertWatcher] = web.AppKey("alerts")

@@ -18,6 +18,7 @@ from aigw.errors import InvalidRequest, NotFound
 from aigw.store.accounts import require_account
 from aigw.store.db import Database
 from aigw.store.tables import accounts, api_keys, now_ms
+from aigw.webhooks.key_events import key_event
 
 __all__ = [
     "KeyInfo",
@@ -151,6 +152,7 @@ async def create_key(
                 rate_limit_tpm=rate_limit_tpm,
             )
         )
+        await key_event(conn, record.id, "created")
     return record, plaintext
 
 
@@ -184,11 +186,13 @@ async def revoke_key(db: Database, key_id: str) -> KeyRecord:
     """Revoke a key (idempotent: revoking twice keeps the first time); ``NotFound`` if unknown."""
     now = now_ms()
     async with db.engine.begin() as conn:
-        await conn.execute(
+        done = await conn.execute(
             update(api_keys)
             .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
             .values(revoked_at=now, updated_at=now)
         )
+        if done.rowcount == 1:
+            await key_event(conn, key_id, "revoked")
         row = (await conn.execute(_records_query().where(api_keys.c.id == key_id))).first()
     if row is None:
         raise NotFound(f"No API key {key_id!r}.", param="key_id")

@@ -314,6 +314,8 @@ batches = Table(
     Column("claimed_by", String(64), nullable=True),
     Column("lease_until", BigInteger, nullable=True),
     Column("updated_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=True),  # end of the completion window
+    Column("expired_at", BigInteger, nullable=True),
     Index("ix_batches_status_lease_until", "status", "lease_until"),
     Index("ix_batches_account_id_created_at", "account_id", "created_at"),
 )
@@ -400,4 +402,29 @@ eval_runs = Table(
     Column("completed_at", BigInteger, nullable=True),
     Index("ix_eval_runs_account_id_created_at", "account_id", "created_at"),
     Index("ix_eval_runs_status_lease_until", "status", "lease_until"),
+)
+
+
+# -- alerts (migration 0009) -------------------------------------------------------------------
+
+# Per-account alert thresholds (null = the gateway's default setting); money in micro-cents.
+account_alerts = Table(
+    "account_alerts",
+    metadata,
+    Column("account_id", String(ID), primary_key=True),
+    Column("balance_low_micro_cents", BigInteger, nullable=True),
+    Column("usage_thresholds", Text, nullable=True),  # JSON list of micro-cents
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+# Alerts already sent: one row per crossing, so each is emitted once across processes
+# (balance.low: removed when the balance is back above, which re-arms it; usage.threshold:
+# one per month and threshold).
+alert_marks = Table(
+    "alert_marks",
+    metadata,
+    Column("account_id", String(ID), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("mark", String(64), primary_key=True),
+    Column("created_at", BigInteger, nullable=False),
 )

@@ -160,6 +160,8 @@ def matches(model: Model, query: Query, index: _Index) -> bool:
         limit = _max_price(query.price)
         if limit is not None and model.price.input > limit:
             return False
+        if model.price.per_second is not None or model.price.per_item is not None:
+            return False  # priced per second or item: no per-token price to compare
     if query.min_context and (model.context_window or 0) < query.min_context:
         return False
     if query.collection == "frontier" and not is_frontier(model):

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from aigw.catalog.models import Model, Provider, describe
+from aigw.catalog.models import DEFAULT_JOB_SECONDS, MAX_JOB_SECONDS, Model, Provider, describe
 from aigw.catalog.schema import CAPABILITIES, CHAT_PATH, capability_ids, endpoint_path
 from aigw.config import Settings
 from aigw.web.fmt import compact_tokens, usd
@@ -33,6 +33,8 @@ CAPABILITY_LABELS = {
     "text_to_speech": "Text to speech",
     "speech_to_text": "Speech to text",
     "video_generation": "Video generation",
+    "music_generation": "Music generation",
+    "3d_generation": "3D generation",
 }
 FLAG_CAPABILITIES = (
     "streaming",
@@ -164,17 +166,50 @@ def capability_rows(model: Model) -> list[CapabilityRow]:
     return [CapabilityRow(c, CAPABILITY_LABELS[c], c in held, _DESCRIPTIONS[c]) for c in ids]
 
 
+JOB_MODALITIES = frozenset({"video", "music", "3d"})
+_UNIT_NAMES = {
+    "per_image": "per image",
+    "per_character": "per character",
+    "per_second": "per second of audio",
+    "per_query": "per search (one query over up to 100 documents)",
+}
+
+
 def price_line(model: Model) -> str:
     price = model.price
     if price.is_free:
         return "Free: no per-token charge."
-    text = f"Input {usd(price.input)} per 1M tokens; output {usd(price.output)} per 1M tokens."
+    if model.modality in JOB_MODALITIES:
+        return _job_price_line(model)
+    parts = [
+        f"{usd(getattr(price, unit))} {name}"
+        for unit, name in _UNIT_NAMES.items()
+        if getattr(price, unit)
+    ]
+    if price.input or price.output or not parts:
+        text = f"Input {usd(price.input)} per 1M tokens; output {usd(price.output)} per 1M tokens."
+        parts.insert(0, text.rstrip("."))
+    text = "; ".join(parts) + "."
     for tier in price.tiers:
         text += (
             f" Above {tier.above_tokens:,} prompt tokens the whole request costs "
             f"{usd(tier.input)} input / {usd(tier.output)} output per 1M."
         )
     return text
+
+
+def _job_price_line(model: Model) -> str:
+    price = model.price
+    if price.per_second is not None:
+        default = f"{price.default_seconds or DEFAULT_JOB_SECONDS:f} s"
+        most = f"{price.max_seconds or MAX_JOB_SECONDS:f} s"
+        return (
+            f"{usd(price.per_second)} per second of output ({default} unless the request sets "
+            f"duration, at most {most}), charged when the job is accepted."
+        )
+    return (
+        f"{usd(price.per_item or 0)} per {model.modality} output, charged when the job is accepted."
+    )
 
 
 def pricing_notes(model: Model, provider: Provider, fees: FeePolicy) -> list[str]:

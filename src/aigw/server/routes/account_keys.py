@@ -17,7 +17,7 @@ from aiohttp import web
 
 from aigw.auth.keys import KeyInfo
 from aigw.errors import InvalidRequest, NotFound
-from aigw.server.appkeys import DATABASE, KEYS
+from aigw.server.appkeys import DATABASE, KEYS, WEBHOOKS
 from aigw.server.auth import authenticate
 from aigw.server.routes.common import (
     json_response,
@@ -27,6 +27,7 @@ from aigw.server.routes.common import (
     text_field,
 )
 from aigw.store import keys as store
+from aigw.store.key_rotation import rotate_key
 from aigw.store.keys import KEY_NAME_MAX, KeyRecord
 
 MAX_ACTIVE_KEYS = 100
@@ -84,7 +85,22 @@ async def revoke(request: web.Request) -> web.Response:
     return json_response({**view(record, caller), "revoked": True})
 
 
+async def rotate(request: web.Request) -> web.Response:
+    """A new key replacing this one (same name), which is revoked at the same moment."""
+    caller = await _parent(request)
+    key_id = request.match_info["id"]
+    db = request.app[DATABASE]
+    own = await store.list_keys(db, caller.account_id, parent_only=True)
+    if key_id not in {r.id for r in own}:
+        raise NotFound(f"No API key {key_id!r}.", param="id")
+    old, new, plaintext = await rotate_key(db, key_id)
+    request.app[KEYS].forget(old.id)
+    request.app[WEBHOOKS].wake()
+    return json_response({**view(new, caller), "key": plaintext, "rotated_from": old.id}, 201)
+
+
 def setup_routes(app: web.Application) -> None:
     app.router.add_post("/v1/keys", create)
     app.router.add_get("/v1/keys", list_all)
     app.router.add_delete("/v1/keys/{id}", revoke)
+    app.router.add_post("/v1/keys/{id}/rotate", rotate)

@@ -12,7 +12,7 @@ from aigw.errors import InvalidRequest
 from aigw.replays.hooks import REPLAYS
 from aigw.server.appkeys import DATABASE, KEYS
 from aigw.server.auth import require_admin
-from aigw.store import accounts, keys
+from aigw.store import accounts, key_rotation, keys
 from aigw.store import request_log as request_log_store
 
 
@@ -129,6 +129,16 @@ async def revoke_key(request: web.Request) -> web.Response:
     return _json(asdict(record))
 
 
+async def rotate_key(request: web.Request) -> web.Response:
+    """A new key with the old one's name, owner and limits; the old one is revoked."""
+    require_admin(request)
+    old, new, plaintext = await key_rotation.rotate_key(
+        request.app[DATABASE], request.match_info["key_id"]
+    )
+    request.app[KEYS].forget(old.id)
+    return _json({**asdict(new), "key": plaintext, "rotated_from": old.id}, status=201)
+
+
 async def list_requests(request: web.Request) -> web.Response:
     require_admin(request)
     try:
@@ -150,3 +160,4 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_delete("/admin/keys/{key_id}", revoke_key)
     app.router.add_post("/admin/keys/{key_id}/revoke", revoke_key)
     app.router.add_get("/admin/requests", list_requests)
+    app.router.add_post("/admin/keys/{key_id}/rotate", rotate_key)

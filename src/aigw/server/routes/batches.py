@@ -10,7 +10,7 @@ from aigw.batches import store
 from aigw.batches.worker import ENDPOINTS
 from aigw.errors import InvalidRequest, NotFound
 from aigw.files import records
-from aigw.server.appkeys import BATCHES, DATABASE
+from aigw.server.appkeys import BATCHES, DATABASE, SETTINGS
 from aigw.server.auth import authenticate
 from aigw.server.routes.chat import read_tag
 from aigw.server.routes.common import json_response, query_limit, read_object
@@ -65,6 +65,7 @@ async def create_batch(request: web.Request) -> web.Response:
             "completion_window": "24h",
             "metadata": orjson.dumps(metadata).decode() if metadata else None,
         },
+        window_s=request.app[SETTINGS].batch_completion_window_seconds,
     )
     request.app[BATCHES].wake()
     return json_response(store.view(row))

@@ -35,7 +35,7 @@ async def upload(request: web.Request) -> web.Response:
     if data is None or filename is None:
         raise InvalidRequest("'file' is required.", param="file")
     file_id = records.new_file_id()
-    await request.app[FILES].write(request.app[FILES].upload_path(file_id), data)
+    await request.app[FILES].write(request.app[FILES].upload_key(file_id), data)
     found = await records.add(
         request.app[DATABASE], file_id, key.account_id, purpose, filename[:MAX_FILENAME], len(data)
     )
@@ -83,16 +83,15 @@ async def get_file(request: web.Request) -> web.Response:
 async def delete_file(request: web.Request) -> web.Response:
     account_id, file_id, _ = await _owned(request)
     await records.remove(request.app[DATABASE], account_id, file_id)
-    await request.app[FILES].delete(request.app[FILES].upload_path(file_id))
+    await request.app[FILES].delete(request.app[FILES].upload_key(file_id))
     return json_response({"id": file_id, "object": "file", "deleted": True})
 
 
 async def file_content(request: web.Request) -> web.StreamResponse:
     _, file_id, _ = await _owned(request)
-    path = request.app[FILES].upload_path(file_id)
-    if not path.exists():
-        raise NotFound("The file's content is gone.", param="id")
-    return web.FileResponse(path, headers={"Content-Type": "application/octet-stream"})
+    files = request.app[FILES]
+    gone = NotFound("The file's content is gone.", param="id")
+    return await files.serve(request, files.upload_key(file_id), "application/octet-stream", gone)
 
 
 async def _result(request: web.Request, account_id: str | None) -> tuple[jobs.Job, str]:
@@ -103,18 +102,17 @@ async def _result(request: web.Request, account_id: str | None) -> tuple[jobs.Jo
     return job, filename
 
 
-def _serve(request: web.Request, job: jobs.Job, filename: str) -> web.StreamResponse:
-    path = request.app[FILES].job_path(job.id, filename)
-    if not path.exists():
-        raise NotFound("No such job result.", param="filename")
+async def _serve(request: web.Request, job: jobs.Job, filename: str) -> web.StreamResponse:
+    files = request.app[FILES]
     content_type = (job.result or {}).get("content_type") or "application/octet-stream"
-    return web.FileResponse(path, headers={"Content-Type": str(content_type)})
+    gone = NotFound("No such job result.", param="filename")
+    return await files.serve(request, files.job_key(job.id, filename), str(content_type), gone)
 
 
 async def job_result(request: web.Request) -> web.StreamResponse:
     key = await authenticate(request)
     job, filename = await _result(request, key.account_id)
-    return _serve(request, job, filename)
+    return await _serve(request, job, filename)
 
 
 async def signed_link(request: web.Request) -> web.Response:
@@ -152,7 +150,7 @@ async def public_result(request: web.Request) -> web.StreamResponse:
     if not valid or expires_at < time.time():
         raise InvalidRequest("Invalid or expired signature.", param="token")
     job, filename = await _result(request, account_id)
-    return _serve(request, job, filename)
+    return await _serve(request, job, filename)
 
 
 def setup_routes(app: web.Application) -> None:

@@ -13,7 +13,7 @@ from aigw.auth.keys import KeyInfo
 from aigw.billing.ledger import Entry
 from aigw.errors import InvalidRequest, NotFound
 from aigw.jobs import models, store
-from aigw.server.appkeys import BILLING, DATABASE, JOBS, LIMITS, SETTINGS
+from aigw.server.appkeys import BILLING, CATALOG, DATABASE, JOBS, LIMITS, SETTINGS
 from aigw.server.auth import authenticate
 from aigw.server.routes.chat import read_tag
 from aigw.server.routes.common import json_response, read_object
@@ -71,7 +71,7 @@ async def submit_job(
             f"'prompt' must be a non-empty string of at most {MAX_PROMPT} characters.",
             param="prompt",
         )
-    model = models.resolve(modality, body.get("model"))
+    model = models.resolve(app[CATALOG], modality, body.get("model"))
     app[JOBS].providers.get(model.provider)  # 503 now if unconfigured, not after charging
     cost = models.cost_micro_cents(model, body)
     webhook_url = None

@@ -16,7 +16,7 @@ import orjson
 from aiohttp import web
 
 from aigw.catalog.loader import Catalog
-from aigw.catalog.models import CAP_FLAGS, MODALITIES, UNIT_PRICES, Model, Provider
+from aigw.catalog.models import CAP_FLAGS, MODALITIES, UNIT_PRICE_FIELDS, Model, Provider
 from aigw.catalog.schema import CAPABILITIES, capability_ids, model_schema
 from aigw.errors import InvalidRequest, ModelNotFound
 from aigw.server.appkeys import CATALOG
@@ -71,8 +71,13 @@ def model_entry(model: Model) -> dict[str, Any]:
                 }
                 for t in price.tiers
             ],
-            # USD per unit for models billed per image, character, second or search query.
-            **{unit: _usd(getattr(price, unit)) for unit in UNIT_PRICES if getattr(price, unit)},
+            # USD per unit for models billed per image, character, second, search query or
+            # item; async-job models also show their default and longest duration (seconds).
+            **{
+                name: _usd(getattr(price, name))
+                for name in UNIT_PRICE_FIELDS
+                if getattr(price, name) is not None
+            },
         },
         "capabilities": capability_ids(model),
         "capability_flags": {flag: getattr(caps, flag) for flag in CAP_FLAGS},
