@@ -162,4 +162,8 @@ OPERATIONS: dict[tuple[str, str], S] = {
         "public": True,
         "text": True,
     },
+    ("DELETE", "/v1/cache"): {
+        "summary": "Clear this account's response cache (exact and semantic).",
+        "tags": ["account"],
+    },
 }

@@ -70,6 +70,13 @@ class ChargeWriter:
             return False
         return True
 
+    def submit(self, entry: Entry, reservation: Reservation | None = None) -> None:
+        """Queue one charge for the next group commit without waiting for it (the caller
+        already settled it in memory; a database outage keeps it queued and retried)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(entry, reservation, done))
+        self._wake.set()
+
     async def close(self) -> None:
         """Write everything still queued (retrying a few times), then stop."""
         self._closing = True

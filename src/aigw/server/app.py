@@ -22,6 +22,7 @@ from aigw.providers.registry import ProviderRegistry, load_adapters
 from aigw.routing.health import Health
 from aigw.routing.router import Router
 from aigw.server import appkeys
+from aigw.server.cache import setup as setup_response_cache
 from aigw.server.middleware import gateway_middleware
 from aigw.server.observe import Observer
 from aigw.server.routes import (
@@ -88,6 +89,7 @@ def create_app(settings: Settings, *, environ: Mapping[str, str] | None = None) 
     usage_log.setup_routes(app)
     setup_web_routes(app)
     setup_async_work(app, os.environ if environ is None else environ)
+    setup_response_cache(app)
     return app
 
 
