@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from aigw.cache import entry as entries
@@ -130,10 +130,15 @@ class ResponseCache:
                 lookup.account_id, lookup.scope, lookup.key, pack(lookup.vector), lookup.ttl
             )
 
+    def __post_init__(self) -> None:
+        # hit_percent / 100 as an exact fraction, so a hit prices in integer math.
+        num, den = self.hit_percent.as_integer_ratio()
+        self._ratio = (num, den * 100)
+
     def hit_cost(self, entry: Entry) -> int:
-        """µ¢ a hit costs: ``hit_percent`` of the uncached call, rounded once."""
-        cost = Decimal(entry.cost) * self.hit_percent / 100
-        return int(cost.to_integral_value(ROUND_HALF_UP))
+        """µ¢ a hit costs: ``hit_percent`` of the uncached call, rounded half up, once."""
+        num, den = self._ratio
+        return (2 * entry.cost * num + den) // (2 * den)
 
     async def clear(self, account_id: str) -> int:
         return await self.backend.clear(account_id)
