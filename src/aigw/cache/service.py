@@ -7,6 +7,7 @@ tries the exact key, then (opted-in requests) the nearest earlier question by me
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -66,7 +67,8 @@ class ResponseCache:
     hit_percent: Decimal = Decimal(10)
     max_entry_bytes: int = 1 << 20
     embedder: Embedder | None = None
-    stats: dict[str, int] = field(default_factory=lambda: {HIT: 0, SEMANTIC_HIT: 0, MISS: 0})
+    # Stores still running in the background (awaited at shutdown).
+    pending: set[asyncio.Task[None]] = field(default_factory=set)
 
     def plan(
         self, ask: CacheAsk, account_id: str, resolved_model: str, body: dict[str, Any]
@@ -90,16 +92,13 @@ class ResponseCache:
         if raw is not None:
             found = entries.decode(raw)
             if found is not None:
-                self.stats[HIT] += 1
                 lookup.status = HIT
                 return Hit(found, semantic=False)
         if lookup.scope is not None:
             hit = await self._nearest(lookup)
             if hit is not None:
-                self.stats[SEMANTIC_HIT] += 1
                 lookup.status = SEMANTIC_HIT
                 return hit
-        self.stats[MISS] += 1
         return None
 
     async def _nearest(self, lookup: Lookup) -> Hit | None:
@@ -143,5 +142,19 @@ class ResponseCache:
     async def clear(self, account_id: str) -> int:
         return await self.backend.clear(account_id)
 
+    def store_soon(self, lookup: Lookup, entry: Entry) -> None:
+        """Store in the background: the answer does not wait for the cache."""
+        task = asyncio.create_task(self._store_logged(lookup, entry))
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
+
+    async def _store_logged(self, lookup: Lookup, entry: Entry) -> None:
+        try:
+            await self.store(lookup, entry)
+        except Exception:
+            log.exception("response cache: storing an answer failed")
+
     async def close(self) -> None:
+        if self.pending:
+            await asyncio.gather(*self.pending, return_exceptions=True)
         await self.backend.close()

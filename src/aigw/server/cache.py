@@ -11,9 +11,7 @@ miss``; ``bypass`` when the cache was not consulted.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -33,13 +31,11 @@ if TYPE_CHECKING:
     from aigw.catalog.models import Model
     from aigw.server.metering import Meter
 
-log = logging.getLogger("aigw.cache")
 
 CACHE: web.AppKey[ResponseCache] = web.AppKey("response_cache")
 STATUS_HEADER = "X-Cache"
 SCORE_HEADER = "X-Aig-Cache-Similarity"
 _STATE: web.RequestKey[Lookup | str] = web.RequestKey("aigw_cache", object)  # type: ignore[arg-type]
-_PENDING: set[asyncio.Task[None]] = set()
 _CACHED_MODELS: dict[tuple[str, str], Model] = {}
 
 
@@ -75,8 +71,6 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        if _PENDING:
-            await asyncio.gather(*_PENDING, return_exceptions=True)
         await cache.close()
 
 
@@ -185,16 +179,7 @@ def remember(request: web.Request, meter: Meter, response: web.StreamResponse) -
         entry = entries.from_stream(sse, meter.model.id, meter.usage, meter.cost)
     if entry is None:
         return
-    task = asyncio.create_task(_store(cache, lookup, entry))
-    _PENDING.add(task)
-    task.add_done_callback(_PENDING.discard)
-
-
-async def _store(cache: ResponseCache, lookup: Lookup, entry: entries.Entry) -> None:
-    try:
-        await cache.store(lookup, entry)
-    except Exception:
-        log.exception("response cache: storing an answer failed")
+    cache.store_soon(lookup, entry)
 
 
 async def _on_prepare(request: web.Request, response: web.StreamResponse) -> None:
