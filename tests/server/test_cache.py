@@ -291,3 +291,37 @@ def test_ttl_header_expires_the_entry(stack: Stack) -> None:
         assert client.chat.completions.with_raw_response.create(**body).headers["x-cache"] == "hit"
         time.sleep(1.1)
         assert client.chat.completions.with_raw_response.create(**body).headers["x-cache"] == "miss"
+
+
+def test_translated_answers_are_cached_too(stack: Stack) -> None:
+    """An Anthropic upstream behind /v1/chat/completions: streamed miss, then hits."""
+    key, _ = _account(stack)
+    body = {**_ask("Translate me. " + secrets.token_hex(4)), "model": "anthropic/claude-haiku-4-5"}
+    with _client(stack, key) as client:
+        streamed = client.chat.completions.create(**body, stream=True)
+        text = "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
+        assert text
+        _settle()
+        calls = _upstream_calls(stack)
+        whole = client.chat.completions.with_raw_response.create(**body)
+        assert whole.headers["x-cache"] == "hit"
+        assert whole.parse().choices[0].message.content == text
+        again = list(client.chat.completions.create(**body, stream=True))
+        assert "".join(c.choices[0].delta.content or "" for c in again if c.choices) == text
+    assert _upstream_calls(stack) == calls
+
+
+def test_a_cut_stream_is_not_cached(stack: Stack) -> None:
+    key, _ = _account(stack)
+    body = _ask("Cut me off. " + secrets.token_hex(4))
+    stack.sim.queue_fault("cut", count=1, after_chunks=3)
+    with _client(stack, key) as client:
+        stream = client.chat.completions.create(**body, stream=True)
+        with pytest.raises(openai.APIError):
+            for _ in stream:
+                pass
+        _settle()
+        raw = client.chat.completions.with_raw_response.create(**body)
+        assert raw.headers["x-cache"] == "miss", "the broken answer was not stored"
+        _settle()
+        assert client.chat.completions.with_raw_response.create(**body).headers["x-cache"] == "hit"
