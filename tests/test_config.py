@@ -91,6 +91,15 @@ def test_every_setting_has_an_environment_variable() -> None:
         "AIGW_BALANCE_LOW_THRESHOLD": "5",
         "AIGW_USAGE_ALERT_THRESHOLDS": "50,100",
         "AIGW_BATCH_COMPLETION_WINDOW_SECONDS": "60",
+        "AIGW_CACHE_ENABLED": "false",
+        "AIGW_CACHE_MODE": "force",
+        "AIGW_CACHE_TTL_SECONDS": "60",
+        "AIGW_CACHE_MAX_BYTES": "1000000",
+        "AIGW_CACHE_MAX_ENTRY_BYTES": "10000",
+        "AIGW_CACHE_HIT_PRICE_PERCENT": "25",
+        "AIGW_CACHE_HIT_WAIT_FOR_COMMIT": "true",
+        "AIGW_CACHE_SIMILARITY": "0.9",
+        "AIGW_CACHE_EMBEDDING_MODEL": "local/all-minilm-l6-v2",
     }
     settings = load_settings(environ=environ)
     names = {f.name for f in dataclasses.fields(Settings)} - {"providers"}
@@ -104,6 +113,7 @@ def test_every_setting_has_an_environment_variable() -> None:
     assert settings.replay_store_bodies is False and settings.replay_retention_days == 7.5
     assert settings.shadow_concurrency == 2 and settings.eval_judge_model == "openai/gpt-4o-mini"
     assert settings.auto_priors_from_evals is False
+    assert settings.cache_mode == "force" and settings.cache_hit_price_percent == Decimal(25)
 
 
 def test_secrets_never_print(tmp_path: Path) -> None:
@@ -127,6 +137,8 @@ def test_secrets_never_print(tmp_path: Path) -> None:
         ("[gateway]\nlog_format = 'xml'\n", "log_format"),
         ("[gateway]\nbreaker_failure_rate = 0\n", "breaker_failure_rate"),
         ("[gateway]\nupstream_idle_timeout = -1\n", "upstream_idle_timeout"),
+        ("[gateway]\ncache_mode = 'always'\n", "cache_mode"),
+        ("[gateway]\ncache_similarity = 1.5\n", "cache_similarity"),
     ],
 )
 def test_bad_config_is_refused_clearly(tmp_path: Path, content: str, needle: str) -> None:

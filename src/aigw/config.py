@@ -278,6 +278,41 @@ class Settings:
         "How long a batch may run: its completion_window ('24h', the only value accepted) "
         "lasts this many seconds; then it ends 'expired' and unrun lines go to its error file.",
     )
+    cache_enabled: bool = _setting(
+        True, "Response cache for /v1/chat/completions (x-cache: auto | force | skip)."
+    )
+    cache_mode: str = _setting(
+        "auto",
+        "Cache mode of requests without an x-cache header: auto (deterministic requests "
+        "only: temperature 0 or a seed), force or skip.",
+    )
+    cache_ttl_seconds: int = _setting(
+        3600, "How long a cached answer is served; x-aig-cache-ttl overrides per request."
+    )
+    cache_max_bytes: int = _setting(
+        64 * 1024 * 1024,
+        "Memory bound of the in-process cache (least recently used answers go first); with "
+        "redis_url set the cache lives in Redis instead, shared by every replica.",
+    )
+    cache_max_entry_bytes: int = _setting(
+        1024 * 1024, "Largest answer (stored size) that is cached."
+    )
+    cache_hit_price_percent: Decimal = _setting(
+        Decimal(10), "What a cache hit costs, in percent of the cached call's cost."
+    )
+    cache_hit_wait_for_commit: bool = _setting(
+        False,
+        "Hold a cache hit's answer until its charge is committed to the ledger (as misses "
+        "do). Off: the charge is settled in memory at once and committed by the next group "
+        "commit, a few ms later.",
+    )
+    cache_similarity: float = _setting(
+        0.95, "Default cosine similarity threshold of the semantic cache (x-aig-cache: semantic)."
+    )
+    cache_embedding_model: str = _setting(
+        "local/all-minilm-l6-v2",
+        "Embedding model of the semantic cache: local/all-minilm-l6-v2 (the 'local' extra).",
+    )
 
     def __repr__(self) -> str:
         parts = []
@@ -374,6 +409,7 @@ def load_settings(
     _check_routing(settings)
     _check_files(settings)
     _check_alerts(settings)
+    _check_cache(settings)
     return settings
 
 
@@ -393,6 +429,15 @@ def _check_files(settings: Settings) -> None:
         raise ConfigError("setting 'files_storage' must be 'local' or 's3'")
     if settings.files_storage == "s3" and not settings.s3_bucket:
         raise ConfigError("setting 's3_bucket' is required when files_storage is 's3'")
+
+
+def _check_cache(settings: Settings) -> None:
+    if settings.cache_mode not in ("auto", "force", "skip"):
+        raise ConfigError("setting 'cache_mode' must be auto, force or skip")
+    if not 0 < settings.cache_similarity <= 1:
+        raise ConfigError("setting 'cache_similarity' must be within (0, 1]")
+    if settings.cache_ttl_seconds < 1:
+        raise ConfigError("setting 'cache_ttl_seconds' must be at least 1")
 
 
 ROUTING_POLICIES = ("weighted", "lowest_latency", "lowest_cost", "highest_throughput")

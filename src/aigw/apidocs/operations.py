@@ -165,6 +165,10 @@ OPERATIONS: dict[tuple[str, str], S] = {
         "public": True,
         "text": True,
     },
+    ("DELETE", "/v1/cache"): {
+        "summary": "Clear this account's response cache (exact and semantic).",
+        "tags": ["account"],
+    },
     # --- non-chat endpoints (server/routes/media.py) ---
     ("POST", "/v1/embeddings"): {
         "summary": "Create embeddings (OpenAI shape; float or base64).",

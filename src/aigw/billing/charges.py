@@ -51,6 +51,7 @@ class ChargeWriter:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._linger: asyncio.TimerHandle | None = None
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="aigw-charge-writer")
@@ -71,9 +72,27 @@ class ChargeWriter:
             return False
         return True
 
+    def submit(
+        self, entry: Entry, reservation: Reservation | None = None, *, linger: float = 0.05
+    ) -> None:
+        """Queue one charge for a group commit within ``linger`` seconds, without waiting for
+        it (the caller already settled it in memory; a database outage keeps it queued and
+        retried). Lingering lets a stream of such charges share one transaction."""
+        loop = asyncio.get_running_loop()
+        self._queue.append(_Pending(entry, reservation, loop.create_future()))
+        if self._linger is None and not self._wake.is_set():
+            self._linger = loop.call_later(linger, self._end_linger)
+
+    def _end_linger(self) -> None:
+        self._linger = None
+        self._wake.set()
+
     async def close(self) -> None:
         """Write everything still queued (retrying a few times), then stop."""
         self._closing = True
+        if self._linger is not None:
+            self._linger.cancel()
+            self._linger = None
         self._wake.set()
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):

@@ -378,6 +378,12 @@ class Billing:
         if entry is not None:
             await self.charges.commit(entry, reservation)
 
+    def commit_soon(self, entry: Entry | None, reservation: Reservation | None = None) -> None:
+        """``commit`` without the wait: for answers that must not wait on the database (cache
+        hits). The charge is already in the live balance; the ledger row follows."""
+        if entry is not None:
+            self.charges.submit(entry, reservation)
+
     async def committed_elsewhere(
         self, entry: Entry, reservation: Reservation | None, state: ledger.WalletState
     ) -> None:

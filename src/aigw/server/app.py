@@ -23,6 +23,7 @@ from aigw.replays.lifecycle import setup as setup_replays
 from aigw.routing.health import Health
 from aigw.routing.router import Router
 from aigw.server import appkeys
+from aigw.server.cache import setup as setup_response_cache
 from aigw.server.middleware import gateway_middleware
 from aigw.server.observe import Observer
 from aigw.server.routes import (
@@ -92,6 +93,7 @@ def create_app(settings: Settings, *, environ: Mapping[str, str] | None = None) 
     setup_web_routes(app)
     setup_async_work(app, os.environ if environ is None else environ)
     setup_replays(app)
+    setup_response_cache(app)
     return app
 
 

@@ -26,6 +26,7 @@ from aigw.server.appkeys import (
     SETTINGS,
 )
 from aigw.server.auth import authenticate
+from aigw.server.cache import remember, serve_from_cache
 from aigw.server.metering import MAX_TAG, Meter
 from aigw.server.middleware import (
     REQUEST_ID,
@@ -56,7 +57,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     app = request.app
     meter = Meter(gateway_request_id(request), client_request_id(request))
     try:
-        return await _handle(request, meter)
+        response = await _handle(request, meter)
+        remember(request, meter, response)  # a cacheable miss that ended well is stored
+        return response
     except GatewayError as err:
         meter.fail(err)
         raise
@@ -94,6 +97,8 @@ async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
     router = app[ROUTER]
     plan = router.plan(body, key.account_id, app[BYOK])  # model(s) → deployments, in order
     meter.model = plan.candidates[0].model
+    if (hit := await serve_from_cache(request, meter, body, stream)) is not None:
+        return hit
     meter.prompt_estimate = typical_prompt_tokens(len(raw))
     meter.billing = billing
     ceiling = reservation_ceiling(plan, body, len(raw), settings, billing)

@@ -1,0 +1,1 @@
+"""Text embeddings: the local MiniLM model (``local.py``, optional ``aigw[local]`` extra)."""
