@@ -301,10 +301,10 @@ class Settings:
         Decimal(10), "What a cache hit costs, in percent of the cached call's cost."
     )
     cache_hit_wait_for_commit: bool = _setting(
-        False,
-        "Hold a cache hit's answer until its charge is committed to the ledger (as misses "
-        "do). Off: the charge is settled in memory at once and committed by the next group "
-        "commit, a few ms later.",
+        True,
+        "Hold a cache hit's answer until its charge is committed to the ledger, as misses "
+        "do (about 0.05 ms on SQLite). Off: the charge is settled in memory at once and "
+        "committed by a group commit up to 50 ms later (lost if the process dies meanwhile).",
     )
     cache_similarity: float = _setting(
         0.95, "Default cosine similarity threshold of the semantic cache (x-aig-cache: semantic)."
