@@ -19,6 +19,7 @@ do that, off the loop.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +30,7 @@ T = TypeVar("T")
 SqliteWork = Callable[[sqlite3.Connection], T]
 
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+log = logging.getLogger("aigw.store")
 
 
 class SqliteWriter:
@@ -101,6 +103,12 @@ class SqliteWriter:
         return result
 
     async def close(self) -> None:
+        if self.inline_runs or self.threaded_runs:
+            log.info(
+                "sqlite direct writer: %d transactions inline, %d in its thread (lock busy)",
+                self.inline_runs,
+                self.threaded_runs,
+            )
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
