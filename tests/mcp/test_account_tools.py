@@ -85,3 +85,16 @@ async def test_balance_and_usage_show_the_calls(stack: Stack) -> None:
     assert report["recent"][0]["id"] == request_id
     assert report["recent"][0]["model"] == CHAT and len(report["recent"]) <= 5
     assert report["by_tag"] and report["month"]
+
+
+def test_clear_cache_flushes_the_accounts_cached_answers(stack: Stack) -> None:
+    ask = {"model": CHAT, "temperature": 0, "messages": [{"role": "user", "content": "cache me"}]}
+    with stack.client() as client:
+        client.chat.completions.create(**ask)  # a miss, then stored
+        deadline = time.monotonic() + 5
+        while client.chat.completions.with_raw_response.create(**ask).headers["x-cache"] != "hit":
+            assert time.monotonic() < deadline, "the answer was never cached"
+            time.sleep(0.05)
+        (cleared,) = asyncio.run(mcp_calls(stack, [("clear_cache", {})]))
+        assert payload(cleared) == {"object": "cache", "cleared": True, "deleted": 1}
+        assert client.chat.completions.with_raw_response.create(**ask).headers["x-cache"] == "miss"

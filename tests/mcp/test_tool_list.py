@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aigw.apidocs.llms import LINKS
 from aigw.mcp.tools import TOOLS
 from tests.mcp.conftest import mcp_calls, mcp_tools, payload
 from tests.server.conftest import Stack
@@ -13,6 +14,7 @@ EXPECTED = {
     "chat", "embed", "generate_image", "generate_video", "generate_music", "generate_3d",
     "speak", "transcribe", "moderate", "rerank", "get_job", "cancel_job", "list_models",
     "search_models", "replay", "run_eval", "get_eval", "get_balance", "get_usage",
+    "clear_cache",
 }  # fmt: skip
 REQUIRED = {
     "embed": ["model", "input"],
@@ -26,6 +28,7 @@ REQUIRED = {
     "get_eval": ["id"],
     "get_balance": [],
     "get_usage": [],
+    "clear_cache": [],
 }
 
 
@@ -101,3 +104,8 @@ async def test_refused_calls_cost_nothing(stack: Stack) -> None:
         assert refused.is_error and payload(refused)["error"]["param"] == "model"
     assert payload(before)["available_cents"] == payload(after)["available_cents"]
     assert payload(before)["balance_cents"] == payload(after)["balance_cents"]
+
+
+def test_llms_txt_names_every_tool() -> None:
+    for name in TOOLS:
+        assert name in LINKS, name

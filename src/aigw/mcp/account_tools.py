@@ -13,6 +13,7 @@ from aigw.replays import store as replays
 from aigw.replays.hooks import REPLAYS
 from aigw.replays.service import CallRefused, replay
 from aigw.server.appkeys import BILLING, DATABASE, LIMITS, REQUEST_LOG
+from aigw.server.routes.cache import clear_for
 from aigw.server.routes.common import check_month
 from aigw.server.routes.evals import MAX_ITEMS, MAX_MODELS, start_eval
 from aigw.server.routes.usage import balance_body, recent_requests, tag_totals
@@ -59,6 +60,10 @@ async def _get_eval(ctx: Ctx, args: dict[str, Any]) -> Any:
 
 async def _get_balance(ctx: Ctx, _: dict[str, Any]) -> Any:
     return await balance_body(ctx.app, ctx.key)
+
+
+async def _clear_cache(ctx: Ctx, _: dict[str, Any]) -> Any:
+    return await clear_for(ctx.app, ctx.key.account_id)
 
 
 async def _get_usage(ctx: Ctx, args: dict[str, Any]) -> Any:
@@ -172,5 +177,11 @@ ACCOUNT_TOOLS = (
             [],
         ),
         _get_usage,
+    ),
+    Tool(
+        "clear_cache",
+        "Flush this account's cached answers (exact and semantic), like DELETE /v1/cache.",
+        obj({}, []),
+        _clear_cache,
     ),
 )
