@@ -23,8 +23,10 @@ LINKS = """## Docs
 - [OpenAPI](/openapi.json): every endpoint, generated from the running code
 - [Models](/v1/models): the catalog as JSON; `/v1/models/{id}/schema` for one model's inputs
 - [Full model list](/llms-full.txt): every model with price and capabilities
-- [MCP](/mcp): Streamable HTTP; tools chat, list_models, search_models, generate_video,
-  generate_music, generate_3d, get_job, cancel_job
+- [MCP](/mcp): Streamable HTTP; tools chat, embed, generate_image, speak, transcribe,
+  moderate, rerank, generate_video, generate_music, generate_3d, get_job, cancel_job,
+  list_models, search_models, replay, run_eval, get_eval, get_balance, get_usage,
+  clear_cache
 
 ## Endpoints
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from aiohttp import web
 
@@ -11,10 +13,15 @@ from aigw.server.cache import CACHE
 
 async def clear_cache(request: web.Request) -> web.Response:
     key = await authenticate(request)
-    cache = request.app.get(CACHE)
-    deleted = await cache.clear(key.account_id) if cache is not None else 0
-    body = {"object": "cache", "cleared": True, "deleted": deleted}
+    body = await clear_for(request.app, key.account_id)
     return web.Response(body=orjson.dumps(body), content_type="application/json")
+
+
+async def clear_for(app: web.Application, account_id: str) -> dict[str, Any]:
+    """Flush one account's cached answers (MCP's ``clear_cache`` too)."""
+    cache = app.get(CACHE)
+    deleted = await cache.clear(account_id) if cache is not None else 0
+    return {"object": "cache", "cleared": True, "deleted": deleted}
 
 
 def setup_routes(app: web.Application) -> None:

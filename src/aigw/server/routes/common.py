@@ -99,7 +99,11 @@ def query_limit(request: web.Request, *, default: int, maximum: int) -> int:
 
 def query_month(request: web.Request) -> str:
     """``?month=YYYY-MM`` (UTC), this month when absent."""
-    month = request.query.get("month")
+    return check_month(request.query.get("month"))
+
+
+def check_month(month: str | None) -> str:
+    """A ``YYYY-MM`` month (UTC), this month when absent or empty."""
     if month is None or month == "":
         return time.strftime("%Y-%m", time.gmtime())
     if not _MONTH_RE.fullmatch(month):

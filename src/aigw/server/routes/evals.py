@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from aigw.auth.keys import KeyInfo
 from aigw.errors import InvalidRequest, NotFound
 from aigw.evals import store
 from aigw.evals.runner import EVALS, RunSpec
@@ -94,8 +95,17 @@ def _params(value: Any) -> dict[str, Any]:
 
 async def create_eval(request: web.Request) -> web.Response:
     key = await _admit(request)
-    app = request.app
     data = await read_object(request, FIELDS)
+    found = await start_eval(request.app, key, data, read_tag(request))
+    status = 202 if found.status == "running" else 201
+    return json_response(store.view(found), status)
+
+
+async def start_eval(
+    app: web.Application, key: KeyInfo, data: dict[str, Any], tag: str | None
+) -> Any:
+    """Check the fields, store the run and start it; wait up to ``eval_wait_seconds`` when
+    ``wait`` (the HTTP route and MCP's ``run_eval`` share this). Returns the stored row."""
     name = text_field(data, "name", max_len=200, required=True)
     metric = data.get("metric", "quality")
     if metric not in METRICS:
@@ -138,14 +148,12 @@ async def create_eval(request: web.Request) -> web.Response:
         dataset,
         60_000,
     )
-    spec = RunSpec(row.id, key, read_tag(request), metric, models, judge, match, params, dataset)
+    spec = RunSpec(row.id, key, tag, metric, models, judge, match, params, dataset)
     task = runner.start(spec)
     if wait:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(task), app[SETTINGS].eval_wait_seconds)
-    found = await store.get(db, row.id)
-    status = 202 if found.status == "running" else 201
-    return json_response(store.view(found), status)
+    return await store.get(db, row.id)
 
 
 async def list_evals(request: web.Request) -> web.Response:

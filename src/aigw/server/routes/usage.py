@@ -34,7 +34,12 @@ TOP_UPS_SHOWN = 5
 
 async def balance(request: web.Request) -> web.Response:
     key = await authenticate(request)
-    db = request.app[DATABASE]
+    return json_response(await balance_body(request.app, key))
+
+
+async def balance_body(app: web.Application, key: KeyInfo) -> dict[str, Any]:
+    """The key's balance (or its sub-account's cap and spend); MCP's ``get_balance`` too."""
+    db = app[DATABASE]
     now = now_ms()
     month_start = usage.month_range_ms(time.strftime("%Y-%m", time.gmtime(now / 1000)))[0]
     spent_month = await usage.spent_since(
@@ -46,9 +51,9 @@ async def balance(request: web.Request) -> web.Response:
     if key.sub_account_id is not None:
         sub = await sub_accounts.get_sub_account(db, key.account_id, key.sub_account_id)
         cap = sub.spend_cap_cents if sub is not None else None
-        return json_response(_sub_account_balance(key, cap, spent_today, spent_month))
-    committed, uncommitted, reserved = await request.app[BILLING].balance_view(key.account_id)
-    settings = request.app[SETTINGS]
+        return _sub_account_balance(key, cap, spent_today, spent_month)
+    committed, uncommitted, reserved = await app[BILLING].balance_view(key.account_id)
+    settings = app[SETTINGS]
     top_ups = await usage.last_top_ups(db, key.account_id, TOP_UPS_SHOWN)
     body = {
         "object": "balance",
@@ -72,7 +77,7 @@ async def balance(request: web.Request) -> web.Response:
         "platform_fee_percent": float(settings.platform_fee_percent),
         "platform_fee_mode": settings.platform_fee_mode,
     }
-    return json_response(body)
+    return body
 
 
 def _sub_account_balance(
@@ -94,11 +99,16 @@ def _sub_account_balance(
 async def by_tag(request: web.Request) -> web.Response:
     key = await authenticate(request)
     month = query_month(request)
-    rows = await usage.by_tag(
-        request.app[DATABASE], key.account_id, month, sub_account_id=key.sub_account_id
-    )
-    data = [{"tag": tag, **totals_view(t)} for tag, t in rows]
+    data = await tag_totals(request.app, key, month)
     return json_response({"object": "list", "month": month, "data": data})
+
+
+async def tag_totals(app: web.Application, key: KeyInfo, month: str) -> list[dict[str, Any]]:
+    """The month's requests and spend per tag (the key's sub-account's only, for one)."""
+    rows = await usage.by_tag(
+        app[DATABASE], key.account_id, month, sub_account_id=key.sub_account_id
+    )
+    return [{"tag": tag, **totals_view(t)} for tag, t in rows]
 
 
 async def by_sub_account(request: web.Request) -> web.Response:
@@ -149,10 +159,16 @@ def _entry_view(e: RequestLogEntry) -> dict[str, Any]:
 async def recent(request: web.Request) -> web.Response:
     key = await authenticate(request)
     limit = query_limit(request, default=50, maximum=1000)
+    data = await recent_requests(request.app, key, limit)
+    return json_response({"object": "list", "data": data})
+
+
+async def recent_requests(app: web.Application, key: KeyInfo, limit: int) -> list[dict[str, Any]]:
+    """The key's account's (or sub-account's) latest requests, newest first."""
     entries = await usage.recent(
-        request.app[DATABASE], key.account_id, limit=limit, sub_account_id=key.sub_account_id
+        app[DATABASE], key.account_id, limit=limit, sub_account_id=key.sub_account_id
     )
-    return json_response({"object": "list", "data": [_entry_view(e) for e in entries]})
+    return [_entry_view(e) for e in entries]
 
 
 def setup_routes(app: web.Application) -> None:
