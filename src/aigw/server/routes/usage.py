@@ -120,7 +120,9 @@ async def by_sub_account(request: web.Request) -> web.Response:
     return json_response({"object": "list", "month": month, "data": data})
 
 
-def _entry_view(e: RequestLogEntry) -> dict[str, Any]:
+def entry_view(e: RequestLogEntry) -> dict[str, Any]:
+    """One request-log row as the API shows it (``/v1/usage/recent``, ``/v1/usage/requests``):
+    money in cents, times in unix seconds, ``total_tokens`` added."""
     return {
         "id": e.id,
         "client_request_id": e.client_request_id,
@@ -152,7 +154,7 @@ async def recent(request: web.Request) -> web.Response:
     entries = await usage.recent(
         request.app[DATABASE], key.account_id, limit=limit, sub_account_id=key.sub_account_id
     )
-    return json_response({"object": "list", "data": [_entry_view(e) for e in entries]})
+    return json_response({"object": "list", "data": [entry_view(e) for e in entries]})
 
 
 def setup_routes(app: web.Application) -> None:
