@@ -24,7 +24,8 @@ from typing import Any
 import orjson
 
 from aigw.catalog.loader import catalog_from_data
-from aigw.catalog.models import date_in_id, model_to_data, provider_to_data
+from aigw.catalog.models import model_to_data, provider_to_data
+from aigw.catalog.naming import date_in_id
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PRICES = ROOT.parent / "shared" / "reference" / "model-prices.json"

@@ -16,36 +16,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from aigw import config_checks
+from aigw.config_values import Secret as Secret
+from aigw.config_values import coerce
 from aigw.errors import ConfigError
-
-
-class Secret:
-    """A string that never prints itself."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def last4(self) -> str:
-        return self._value[-4:]
-
-    def __repr__(self) -> str:
-        return "Secret('****')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
 
 
 def _setting(default: Any, help: str, *, secret: bool = False, factory: Any = None) -> Any:
@@ -331,41 +305,6 @@ def env_name(field_name: str) -> str:
     return ENV_PREFIX + field_name.upper()
 
 
-def _coerce(name: str, raw: Any, target: Any) -> Any:
-    """Convert a file or environment value to the field's type, naming the field on error."""
-    kind = str(target)
-    try:
-        if raw is None:
-            return None
-        if "Secret" in kind:
-            return raw if isinstance(raw, Secret) else Secret(str(raw))
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-        if kind == "Decimal":
-            value = Decimal(str(raw))
-            if not value.is_finite() or value < 0:
-                raise ValueError(raw)
-            return value
-        if kind == "bool":
-            if isinstance(raw, bool):
-                return raw
-            text = str(raw).strip().lower()
-            if text in ("1", "true", "yes", "on"):
-                return True
-            if text in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(raw)
-        if "Mapping" in kind:
-            if not isinstance(raw, Mapping):
-                raise ValueError(raw)
-            return dict(raw)
-        return str(raw)
-    except (TypeError, ValueError, ArithmeticError):
-        raise ConfigError(f"setting {name!r} has an invalid value: {raw!r}") from None
-
-
 def load_settings(
     config_file: str | Path | None = None,
     *,
@@ -388,9 +327,9 @@ def load_settings(
         for key, raw in gateway.items():
             if key not in fields:
                 raise ConfigError(f"unknown setting {key!r} in {path}")
-            values[key] = _coerce(key, raw, fields[key].type)
+            values[key] = coerce(key, raw, fields[key].type)
         if "providers" in data:
-            values["providers"] = _coerce("providers", data["providers"], fields["providers"].type)
+            values["providers"] = coerce("providers", data["providers"], fields["providers"].type)
         if any(name in data for name in ("catalog", "models", "providers")):
             # The same file also adds or overrides catalog providers and models.
             values.setdefault("catalog_file", str(path))
@@ -399,57 +338,15 @@ def load_settings(
             continue
         raw = env.get(env_name(name))
         if raw is not None and raw != "":
-            values[name] = _coerce(name, raw, f.type)
+            values[name] = coerce(name, raw, f.type)
     for name, raw in (overrides or {}).items():
         if raw is not None:
-            values[name] = _coerce(name, raw, fields[name].type)
+            values[name] = coerce(name, raw, fields[name].type)
     settings = Settings(**values)
     if settings.platform_fee_mode not in ("topup", "per_call"):
         raise ConfigError("setting 'platform_fee_mode' must be 'topup' or 'per_call'")
-    _check_routing(settings)
-    _check_files(settings)
-    _check_alerts(settings)
-    _check_cache(settings)
+    config_checks.check_routing(settings)
+    config_checks.check_files(settings)
+    config_checks.check_alerts(settings)
+    config_checks.check_cache(settings)
     return settings
-
-
-def _check_alerts(settings: Settings) -> None:
-    from aigw.webhooks.alerts import parse_thresholds
-
-    try:
-        parse_thresholds(settings.usage_alert_thresholds)
-    except (ValueError, ArithmeticError):
-        raise ConfigError(
-            "setting 'usage_alert_thresholds' must be comma-separated positive USD amounts"
-        ) from None
-
-
-def _check_files(settings: Settings) -> None:
-    if settings.files_storage not in ("local", "s3"):
-        raise ConfigError("setting 'files_storage' must be 'local' or 's3'")
-    if settings.files_storage == "s3" and not settings.s3_bucket:
-        raise ConfigError("setting 's3_bucket' is required when files_storage is 's3'")
-
-
-def _check_cache(settings: Settings) -> None:
-    if settings.cache_mode not in ("auto", "force", "skip"):
-        raise ConfigError("setting 'cache_mode' must be auto, force or skip")
-    if not 0 < settings.cache_similarity <= 1:
-        raise ConfigError("setting 'cache_similarity' must be within (0, 1]")
-    if settings.cache_ttl_seconds < 1:
-        raise ConfigError("setting 'cache_ttl_seconds' must be at least 1")
-
-
-ROUTING_POLICIES = ("weighted", "lowest_latency", "lowest_cost", "highest_throughput")
-
-
-def _check_routing(settings: Settings) -> None:
-    if settings.routing_policy not in ROUTING_POLICIES:
-        raise ConfigError(f"setting 'routing_policy' must be one of {', '.join(ROUTING_POLICIES)}")
-    if not 0 < settings.breaker_failure_rate <= 1:
-        raise ConfigError("setting 'breaker_failure_rate' must be within (0, 1]")
-    if settings.log_format not in ("text", "json"):
-        raise ConfigError("setting 'log_format' must be 'text' or 'json'")
-    for name in ("upstream_ttft_timeout", "upstream_idle_timeout", "routing_max_seconds"):
-        if getattr(settings, name) < 0:
-            raise ConfigError(f"setting {name!r} must not be negative")

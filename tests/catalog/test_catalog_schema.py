@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from aigw.catalog import CAPABILITIES, Model, Provider, builtin_catalog, load_catalog, model_schema
-from aigw.catalog.models import date_in_id, derive_family, derive_name
+from aigw.catalog.naming import date_in_id, derive_family, derive_name
 from aigw.catalog.schema import capability_ids, quirks
 
 BASE = "http://gw.test:8080"

@@ -8,7 +8,7 @@ from typing import Any
 
 from aigw.simulator import SimulatorThread
 from tests.harness import http
-from tests.server.conftest import Stack, start_stack
+from tests.server.conftest import Stack, catalog_stack
 
 ALPHA, BETA, JUDGE = "simulator/alpha", "simulator/beta", "simulator/judge"
 
@@ -39,8 +39,7 @@ price = { input = 0, output = 10 }
 def replay_stack(
     database_url: str, sim: SimulatorThread, root: Any, **settings: Any
 ) -> Iterator[Stack]:
-    (root / "catalog.toml").write_text(CATALOG)
-    yield from start_stack(database_url, sim, catalog_file=str(root / "catalog.toml"), **settings)
+    yield from catalog_stack(database_url, sim, root, CATALOG, **settings)
 
 
 def script(stack: Stack, *answers: dict[str, Any]) -> None:

@@ -36,7 +36,7 @@ def test_replay_command_prints_both_sides(stack: Stack) -> None:
     record = json.loads(as_json.stdout)
     assert record["score_delta"] == 1.0 and record["source_request_id"] == rid
     missing = aigw(stack, "replay", "req_nope", "--model", BETA)
-    assert missing.returncode == 1 and "HTTP 404" in missing.stderr
+    assert missing.returncode == 1 and "Error: 404 not_found: No request" in missing.stderr
 
 
 def test_eval_run_command_shows_progress_and_the_winner(stack: Stack, tmp_path: Path) -> None:
@@ -63,6 +63,6 @@ def test_eval_run_command_shows_progress_and_the_winner(stack: Stack, tmp_path: 
     assert alpha[1] == "0.000"
     assert f"winner {BETA}" in out and 'route to it with model "eval:eval_' in out
     bad = aigw(stack, "eval", "run", str(data), "--models", "nope/none")
-    assert bad.returncode == 1 and "HTTP 404" in bad.stderr
+    assert bad.returncode == 1 and "Error: 404 " in bad.stderr
     no_key = aigw(stack, "eval", "run", str(data), "--models", ALPHA, key="sk-aig-wrong")
-    assert no_key.returncode == 1 and "HTTP 401" in no_key.stderr
+    assert no_key.returncode == 1 and "Error: 401 authentication_error" in no_key.stderr

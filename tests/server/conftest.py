@@ -100,6 +100,14 @@ def start_stack(database_url: str, sim: SimulatorThread, **settings: Any) -> Ite
         yield Stack(gw=gw, sim=sim, key=key["key"], account_id=account["id"])
 
 
+def catalog_stack(
+    database_url: str, sim: SimulatorThread, root: Path, catalog: str, **settings: Any
+) -> Iterator[Stack]:
+    """``start_stack`` with the model catalog ``catalog`` (TOML), written into ``root``."""
+    (root / "catalog.toml").write_text(catalog)
+    yield from start_stack(database_url, sim, catalog_file=str(root / "catalog.toml"), **settings)
+
+
 @pytest.fixture(scope="module")
 def sim_server() -> Iterator[SimulatorThread]:
     with SimulatorThread(SimConfig(aws_secret_access_key=AWS_SECRET_ACCESS_KEY)) as sim:

@@ -1,4 +1,5 @@
-"""Shared by the spend-control tests: a gateway with a flat-priced model, and raw HTTP calls.
+"""Shared by the spend-control tests: a gateway with a flat-priced model (the ``priced`` and
+``stack`` fixtures: import both into the test module), and raw HTTP calls.
 
 ``simulator/flat`` costs $100 per 1M output tokens and nothing for input, so 100 output
 tokens cost exactly 1 cent and a call with ``max_tokens=100`` reserves exactly 1 cent.
@@ -13,7 +14,7 @@ import orjson
 import pytest
 from multidict import CIMultiDict
 from tests.harness import http
-from tests.server.conftest import Stack, start_stack
+from tests.server.conftest import Stack, catalog_stack
 
 from aigw.simulator import SimulatorThread
 
@@ -31,12 +32,21 @@ price = { input = 0, output = 100 }
 """
 
 
-def priced_stack(sim: SimulatorThread, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+@pytest.fixture(scope="module")
+def priced(
+    sim_server: SimulatorThread, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """One gateway per test module whose catalog is ``simulator/flat``."""
     root = tmp_path_factory.mktemp("priced")
-    (root / "catalog.toml").write_text(CATALOG)
-    yield from start_stack(
-        f"sqlite:///{root / 'aigw.db'}", sim, catalog_file=str(root / "catalog.toml")
-    )
+    yield from catalog_stack(f"sqlite:///{root / 'aigw.db'}", sim_server, root, CATALOG)
+
+
+@pytest.fixture
+def stack(priced: Stack) -> Stack:
+    """The module's gateway, its simulator reset to 100 output tokens: 1 cent a call."""
+    priced.sim.reset()
+    priced.sim.set_config(output_tokens=100)
+    return priced
 
 
 def call(

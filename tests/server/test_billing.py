@@ -14,7 +14,8 @@ import aiohttp
 import openai
 import pytest
 from tests.harness import GatewayThread
-from tests.server.conftest import Stack, environ_for, start_stack
+from tests.server.conftest import Stack, catalog_stack, environ_for, start_stack
+from tests.server.spendkit import CATALOG
 
 from aigw.billing import ledger
 from aigw.server.appkeys import BILLING, DATABASE, SETTINGS
@@ -25,25 +26,13 @@ USD = 100_000_000
 TOKEN = 10_000  # µ¢ per output token of simulator/flat ($100 per 1M)
 MESSAGES = [{"role": "user", "content": "hello"}]
 
-CATALOG = """
-[models."simulator/flat"]
-name = "Flat"
-upstream_id = "flat"
-modality = "text"
-max_output_tokens = 100
-price = { input = 0, output = 100 }
-"""
-
 
 @pytest.fixture(scope="module")
 def billed(
     sim_server: SimulatorThread, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("billed")
-    (root / "catalog.toml").write_text(CATALOG)
-    yield from start_stack(
-        f"sqlite:///{root / 'aigw.db'}", sim_server, catalog_file=str(root / "catalog.toml")
-    )
+    yield from catalog_stack(f"sqlite:///{root / 'aigw.db'}", sim_server, root, CATALOG)
 
 
 @pytest.fixture

@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.server import spendkit
 from tests.server.conftest import Stack
-from tests.server.spendkit import CENT, FLAT, call, chat, new_account, new_sub_account, priced_stack
+from tests.server.spendkit import CENT, FLAT, call, chat, new_account, new_sub_account
 
 from aigw.server.appkeys import DATABASE
-from aigw.simulator import SimulatorThread
 from aigw.store import request_log
 
-
-@pytest.fixture(scope="module")
-def priced(
-    sim_server: SimulatorThread, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    yield from priced_stack(sim_server, tmp_path_factory)
-
-
-@pytest.fixture
-def stack(priced: Stack) -> Stack:
-    priced.sim.reset()
-    priced.sim.set_config(output_tokens=100)  # 1 cent per call of simulator/flat
-    return priced
+# The fixtures: a gateway whose simulator/flat costs 1 cent a call (tests/server/spendkit.py).
+priced, stack = spendkit.priced, spendkit.stack
 
 
 def test_create_returns_the_record_and_a_key_shown_once(stack: Stack) -> None:

@@ -10,6 +10,7 @@ import orjson
 from sqlalchemy import and_, or_, select, update
 
 from aigw.store.db import Database
+from aigw.store.paging import newest_first
 from aigw.store.tables import batches, now_ms
 from aigw.webhooks import store as webhooks
 
@@ -77,19 +78,7 @@ async def get(db: Database, batch_id: str, account_id: str | None = None) -> Any
 
 
 async def list_for(db: Database, account_id: str, after: str | None, limit: int) -> list[Any]:
-    query = select(batches).where(batches.c.account_id == account_id)
-    if after is not None:
-        cursor = await get(db, after, account_id)
-        if cursor is not None:
-            query = query.where(
-                or_(
-                    batches.c.created_at < cursor.created_at,
-                    and_(batches.c.created_at == cursor.created_at, batches.c.id > cursor.id),
-                )
-            )
-    query = query.order_by(batches.c.created_at.desc(), batches.c.id).limit(limit)
-    async with db.engine.connect() as conn:
-        return list(await conn.execute(query))
+    return await newest_first(db, batches, account_id, after=after, limit=limit)
 
 
 async def cancel(db: Database, batch_id: str, account_id: str) -> Any:

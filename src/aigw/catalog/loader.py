@@ -34,12 +34,10 @@ from aigw.catalog.models import (
     WIRE_FORMATS,
     Model,
     Provider,
-    derive_family,
-    derive_name,
-    describe,
     model_to_data,
     provider_to_data,
 )
+from aigw.catalog.naming import derive_family, derive_name, describe
 from aigw.errors import ConfigError
 
 BUILTIN_PATH = Path(__file__).parent / "data" / "catalog.json"

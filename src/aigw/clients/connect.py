@@ -9,7 +9,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -43,19 +43,26 @@ def gateway_options(func: F) -> F:
 class Gateway:
     url: str
     key: str
+    timeout: float = TIMEOUT
 
     def get(self, path: str, query: Mapping[str, Any] | None = None) -> Any:
         """GET a JSON API path; API errors and connection failures end the command."""
         params = {k: str(v) for k, v in (query or {}).items() if v is not None}
+        return self._call("GET", path + ("?" + urllib.parse.urlencode(params) if params else ""))
+
+    def post(self, path: str, body: Any) -> Any:
+        """POST a JSON body; the decoded JSON answer (errors end the command, as for GET)."""
+        return self._call("POST", path, orjson.dumps(body))
+
+    def _call(self, method: str, path: str, body: bytes | None = None) -> Any:
         url = self.url.rstrip("/") + path
-        if params:
-            url += "?" + urllib.parse.urlencode(params)
-        request = urllib.request.Request(
-            url, headers={"Authorization": f"Bearer {self.key}", "Accept": "application/json"}
-        )
+        headers = {"Authorization": f"Bearer {self.key}", "Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(url, data=body, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-                return orjson.loads(response.read())
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return orjson.loads(response.read() or b"null")
         except urllib.error.HTTPError as err:
             raise click.ClickException(_api_error(err.code, err.read())) from None
         except (urllib.error.URLError, OSError) as err:
@@ -101,7 +108,9 @@ def spinner(text: str) -> Iterator[None]:
         thread.join(1)
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
+def table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], right: Collection[int] = ()
+) -> str:
     """Plain aligned columns; columns in ``right`` (numbers) are right-aligned."""
     widths = [len(h) for h in headers]
     for row in rows:

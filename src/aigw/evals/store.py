@@ -8,10 +8,11 @@ import zlib
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 
 from aigw.routing.eval_alias import RunInfo
 from aigw.store.db import Database
+from aigw.store.paging import newest_first
 from aigw.store.tables import eval_runs, now_ms
 
 INTERRUPTED = "The gateway process running this eval stopped before it finished."
@@ -89,19 +90,7 @@ async def info(db: Database, run_id: str) -> RunInfo | None:
 
 
 async def list_for(db: Database, account_id: str, after: str | None, limit: int) -> list[Any]:
-    query = select(eval_runs).where(eval_runs.c.account_id == account_id)
-    if after is not None:
-        cursor = await get(db, after, account_id)
-        if cursor is not None:
-            query = query.where(
-                or_(
-                    eval_runs.c.created_at < cursor.created_at,
-                    and_(eval_runs.c.created_at == cursor.created_at, eval_runs.c.id > cursor.id),
-                )
-            )
-    query = query.order_by(eval_runs.c.created_at.desc(), eval_runs.c.id).limit(limit)
-    async with db.engine.connect() as conn:
-        return list(await conn.execute(query))
+    return await newest_first(db, eval_runs, account_id, after=after, limit=limit)
 
 
 async def progress(db: Database, run_id: str, done: int, lease_ms: int) -> None:

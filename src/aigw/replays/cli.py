@@ -1,66 +1,23 @@
 """``aigw replay`` and ``aigw eval run``: clients of a running gateway over HTTP.
 
-The gateway's URL and an API key come from ``--url`` / ``AIGW_URL`` (default
-http://127.0.0.1:8080) and ``--key`` / ``AIGW_API_KEY``. Plain urllib: nothing to install.
+The gateway's URL, the API key, HTTP errors and tables are those of every HTTP command
+(aigw.clients.connect: ``--url`` / ``AIGW_URL``, ``--key`` / ``AIGW_API_KEY``).
 """
 
 from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import click
 
-DEFAULT_URL = "http://127.0.0.1:8080"
+from aigw.clients.connect import Gateway, gateway_options, table
+
 POLL_SECONDS = 0.5
-
-url_option = click.option(
-    "--url",
-    envvar="AIGW_URL",
-    default=DEFAULT_URL,
-    show_default=True,
-    help="The gateway's base URL. Env: AIGW_URL.",
-)
-key_option = click.option(
-    "--key",
-    envvar="AIGW_API_KEY",
-    required=True,
-    help="An API key of the account (sk-aig-...). Env: AIGW_API_KEY.",
-)
-
-
-def call(url: str, key: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    """(status, decoded JSON) of one call; an error answer becomes a ClickException."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        url.rstrip("/") + path,
-        data=data,
-        method=method,
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=600) as resp:
-            return resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as err:
-        try:
-            message = json.loads(err.read())["error"]["message"]
-        except (ValueError, KeyError, TypeError):
-            message = err.reason
-        raise click.ClickException(f"HTTP {err.code}: {message}") from None
-    except urllib.error.URLError as err:
-        raise click.ClickException(f"cannot reach the gateway at {url}: {err.reason}") from None
-
-
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(lines)
+# A replay or an eval run waits for model answers: far longer than a usage read.
+CALL_TIMEOUT = 600.0
 
 
 def _short(text: Any, width: int = 60) -> str:
@@ -77,16 +34,11 @@ def _num(value: Any, fmt: str = "{:.4f}") -> str:
 @click.option("--model", "-m", required=True, help="The model to re-run the request on.")
 @click.option("--shadow", is_flag=True, help="Run it in the background (answers at once).")
 @click.option("--json", "as_json", is_flag=True, help="Print the Replay record as JSON.")
-@url_option
-@key_option
+@gateway_options
 def replay(request_id: str, model: str, shadow: bool, as_json: bool, url: str, key: str) -> None:
     """Re-run a past request (its X-Request-Id) on another model and compare."""
-    _, record = call(
-        url,
-        key,
-        "POST",
-        "/v1/replays",
-        {"source_request_id": request_id, "target_model": model, "shadow": shadow},
+    record = Gateway(url, key, CALL_TIMEOUT).post(
+        "/v1/replays", {"source_request_id": request_id, "target_model": model, "shadow": shadow}
     )
     if as_json:
         click.echo(json.dumps(record, indent=2))
@@ -149,8 +101,7 @@ def _dataset(path: str) -> list[dict[str, Any]]:
 @click.option("--name", help="The run's name (default: the file's name).")
 @click.option("--judge", "judge_model", help="Judge model for items without 'expected'.")
 @click.option("--json", "as_json", is_flag=True, help="Print the finished EvalRun as JSON.")
-@url_option
-@key_option
+@gateway_options
 def eval_run(
     file: str,
     models: str,
@@ -172,7 +123,8 @@ def eval_run(
     }
     if judge_model:
         body["judge_model"] = judge_model
-    _, run = call(url, key, "POST", "/v1/evals", body)
+    gateway = Gateway(url, key, CALL_TIMEOUT)
+    run = gateway.post("/v1/evals", body)
     total = int(run["progress"]["total"]) or 1
     shown = 0
     with click.progressbar(length=total, label=f"eval {run['id']}", file=None) as bar:
@@ -185,7 +137,7 @@ def eval_run(
                 bar.update(total - shown)
                 break
             time.sleep(POLL_SECONDS)
-            _, run = call(url, key, "GET", f"/v1/evals/{run['id']}")
+            run = gateway.get(f"/v1/evals/{run['id']}")
     if as_json:
         click.echo(json.dumps(run, indent=2))
         return

@@ -5,10 +5,11 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 
 from aigw.billing.pricing import MICRO_CENTS_PER_CENT
 from aigw.store.db import Database
+from aigw.store.paging import newest_first
 from aigw.store.request_bodies import pack, unpack
 from aigw.store.tables import now_ms, replays, shadow_rules
 
@@ -84,25 +85,14 @@ async def list_for(
     target_model: str | None = None,
 ) -> list[Any]:
     """Newest first; ``after`` is the last id of the previous page."""
-    query = select(replays).where(replays.c.account_id == account_id)
+    where: list[ColumnElement[bool]] = []
     if shadow is not None:
-        query = query.where(replays.c.shadow.is_(shadow))
+        where.append(replays.c.shadow.is_(shadow))
     if rule_id is not None:
-        query = query.where(replays.c.rule_id == rule_id)
+        where.append(replays.c.rule_id == rule_id)
     if target_model is not None:
-        query = query.where(replays.c.target_model == target_model)
-    if after is not None:
-        cursor = await get(db, after, account_id)
-        if cursor is not None:
-            query = query.where(
-                or_(
-                    replays.c.created_at < cursor.created_at,
-                    and_(replays.c.created_at == cursor.created_at, replays.c.id > cursor.id),
-                )
-            )
-    query = query.order_by(replays.c.created_at.desc(), replays.c.id).limit(limit)
-    async with db.engine.connect() as conn:
-        return list(await conn.execute(query))
+        where.append(replays.c.target_model == target_model)
+    return await newest_first(db, replays, account_id, after=after, limit=limit, where=where)
 
 
 # -- shadow rules ---------------------------------------------------------------------------

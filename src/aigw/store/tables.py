@@ -3,11 +3,13 @@
 Conventions: ids are text with a type prefix (``acct_``, ``key_``); timestamps are BigInteger
 unix **milliseconds** (``now_ms()``); money is BigInteger micro-cents. Migrations in
 ``migrations/versions`` must create exactly this schema (a test compares them).
+
+The accounts, keys, request log, money and alert tables are here; the others live in
+``tables_async.py`` and ``tables_replays.py`` and are re-exported, so
+``from aigw.store.tables import X`` (and ``metadata``, with every table) works for all.
 """
 
 from __future__ import annotations
-
-import time
 
 from sqlalchemy import (
     BigInteger,
@@ -17,8 +19,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
-    MetaData,
     String,
     Table,
     Text,
@@ -26,27 +26,17 @@ from sqlalchemy import (
     true,
 )
 
-# Named constraints keep later migrations (and SQLite batch mode) deterministic.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-ID = 40  # length of prefixed ids ("acct_" + 24 hex)
-TAG_MAX = 64
-MODEL_MAX = 200
-NAME_MAX = 64
-
-
-def now_ms() -> int:
-    """Current wall-clock time in unix milliseconds, the unit of every timestamp column."""
-    return time.time_ns() // 1_000_000
-
+from aigw.store.columns import ID, MODEL_MAX, NAME_MAX, NAMING_CONVENTION, TAG_MAX, metadata, now_ms
+from aigw.store.tables_async import (
+    batches,
+    files,
+    jobs,
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_endpoints,
+    webhook_secrets,
+)
+from aigw.store.tables_replays import eval_runs, replays, request_bodies, shadow_rules
 
 accounts = Table(
     "accounts",
@@ -194,217 +184,6 @@ provider_keys = Table(
 )
 
 
-# -- async jobs, webhooks, files (migration 0004) -------------------------------------------
-
-jobs = Table(
-    "jobs",
-    metadata,
-    Column("id", String(ID), primary_key=True),
-    Column("account_id", String(ID), nullable=False),
-    Column("key_id", String(ID), nullable=True),
-    Column("sub_account_id", String(ID), nullable=True),
-    Column("tag", String(TAG_MAX), nullable=True),
-    Column("modality", String(16), nullable=False),
-    Column("model", String(MODEL_MAX), nullable=False),
-    # queued | processing | completed | failed | cancelled
-    Column("status", String(16), nullable=False),
-    Column("request", Text, nullable=False),  # the client's body (JSON)
-    Column("upstream_id", String(200), nullable=True),  # the provider's request id
-    Column("result", Text, nullable=True),  # JSON
-    Column("result_file", String(200), nullable=True),
-    Column("error", Text, nullable=True),
-    Column("webhook_url", Text, nullable=True),
-    Column("base_url", Text, nullable=False),  # where result_url points (the gateway's origin)
-    Column("charged_micro_cents", BigInteger, nullable=False, server_default="0"),
-    # A worker owns a job until lease_until; an expired lease means its worker died.
-    Column("claimed_by", String(64), nullable=True),
-    Column("lease_until", BigInteger, nullable=True),
-    Column("created_at", BigInteger, nullable=False),
-    Column("updated_at", BigInteger, nullable=False),
-    Index("ix_jobs_status_lease_until", "status", "lease_until"),
-    Index("ix_jobs_account_id_created_at", "account_id", "created_at"),
-)
-
-webhook_secrets = Table(
-    "webhook_secrets",
-    metadata,
-    Column("account_id", String(ID), primary_key=True),
-    Column("secret", String(128), nullable=False),
-    Column("created_at", BigInteger, nullable=False),
-)
-
-webhook_endpoints = Table(
-    "webhook_endpoints",
-    metadata,
-    Column("id", String(ID), primary_key=True),
-    Column("account_id", String(ID), nullable=False, index=True),
-    Column("url", Text, nullable=False),
-    Column("events", Text, nullable=False),  # JSON list of event types
-    Column("created_at", BigInteger, nullable=False),
-)
-
-webhook_deliveries = Table(
-    "webhook_deliveries",
-    metadata,
-    Column("id", String(ID), primary_key=True),
-    Column("event_id", String(ID), nullable=False, index=True),
-    Column("account_id", String(ID), nullable=False),
-    Column("url", Text, nullable=False),
-    Column("payload", Text, nullable=False),
-    # pending | delivered | failed
-    Column("status", String(16), nullable=False),
-    Column("attempts", Integer, nullable=False, server_default="0"),
-    Column("next_attempt_at", BigInteger, nullable=False),
-    Column("lease_until", BigInteger, nullable=True),
-    Column("created_at", BigInteger, nullable=False),
-    Column("updated_at", BigInteger, nullable=False),
-    Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
-)
-
-webhook_attempts = Table(
-    "webhook_attempts",
-    metadata,
-    Column("id", String(ID), primary_key=True),
-    Column("delivery_id", String(ID), nullable=False, index=True),
-    Column("status_code", Integer, nullable=True),
-    Column("error", Text, nullable=True),
-    Column("duration_ms", Float, nullable=False),
-    Column("created_at", BigInteger, nullable=False),
-)
-
-files = Table(
-    "files",
-    metadata,
-    Column("id", String(ID), primary_key=True),
-    Column("account_id", String(ID), nullable=False),
-    Column("purpose", String(32), nullable=False),
-    Column("filename", String(256), nullable=False),
-    Column("bytes", BigInteger, nullable=False),
-    Column("created_at", BigInteger, nullable=False),
-    Index("ix_files_account_id_created_at", "account_id", "created_at"),
-)
-
-batches = Table(
-    "batches",
-    metadata,
-    Column("id", String(ID), primary_key=True),
-    Column("account_id", String(ID), nullable=False),
-    Column("key_id", String(ID), nullable=True),
-    Column("sub_account_id", String(ID), nullable=True),
-    Column("tag", String(TAG_MAX), nullable=True),
-    Column("endpoint", String(64), nullable=False),
-    Column("input_file_id", String(ID), nullable=False),
-    Column("completion_window", String(16), nullable=False),
-    Column("metadata", Text, nullable=True),  # JSON
-    # validating | in_progress | finalizing | completed | failed | cancelling | cancelled
-    Column("status", String(16), nullable=False),
-    Column("output_file_id", String(ID), nullable=True),
-    Column("error_file_id", String(ID), nullable=True),
-    Column("errors", Text, nullable=True),  # JSON
-    Column("total", Integer, nullable=False, server_default="0"),
-    Column("completed", Integer, nullable=False, server_default="0"),
-    Column("failed", Integer, nullable=False, server_default="0"),
-    Column("created_at", BigInteger, nullable=False),
-    Column("in_progress_at", BigInteger, nullable=True),
-    Column("finalizing_at", BigInteger, nullable=True),
-    Column("completed_at", BigInteger, nullable=True),
-    Column("failed_at", BigInteger, nullable=True),
-    Column("cancelling_at", BigInteger, nullable=True),
-    Column("cancelled_at", BigInteger, nullable=True),
-    Column("claimed_by", String(64), nullable=True),
-    Column("lease_until", BigInteger, nullable=True),
-    Column("updated_at", BigInteger, nullable=False),
-    Column("expires_at", BigInteger, nullable=True),  # end of the completion window
-    Column("expired_at", BigInteger, nullable=True),
-    Index("ix_batches_status_lease_until", "status", "lease_until"),
-    Index("ix_batches_account_id_created_at", "account_id", "created_at"),
-)
-
-
-# -- replays and shadow traffic (migration 0005) --------------------------------------------
-
-request_bodies = Table(
-    "request_bodies",
-    metadata,
-    # The request log row's id; no FK: the log and the bodies are written by one batch writer.
-    Column("request_id", String(128), primary_key=True),
-    Column("account_id", String(ID), nullable=False),
-    Column("created_at", BigInteger, nullable=False, index=True),
-    Column("request", LargeBinary, nullable=False),  # zlib of the client's JSON body
-    Column("output", LargeBinary, nullable=True),  # zlib of the answer's text
-)
-
-replays = Table(
-    "replays",
-    metadata,
-    Column("id", String(ID), primary_key=True),
-    Column("account_id", String(ID), nullable=False),
-    Column("source_request_id", String(128), nullable=False),
-    Column("target_request_id", String(128), nullable=True),
-    Column("source_model", String(MODEL_MAX), nullable=True),
-    Column("target_model", String(MODEL_MAX), nullable=False),
-    Column("shadow", Boolean, nullable=False, server_default=false()),
-    Column("rule_id", String(ID), nullable=True),  # the shadow rule that mirrored it
-    # pending | completed | failed
-    Column("status", String(16), nullable=False),
-    Column("error", Text, nullable=True),
-    Column("cost_source_micro_cents", BigInteger, nullable=False, server_default="0"),
-    Column("cost_target_micro_cents", BigInteger, nullable=False, server_default="0"),
-    Column("latency_source_ms", Integer, nullable=True),
-    Column("latency_target_ms", Integer, nullable=True),
-    Column("score_delta", Float, nullable=True),
-    Column("source_output", LargeBinary, nullable=True),  # zlib
-    Column("target_output", LargeBinary, nullable=True),  # zlib
-    Column("created_at", BigInteger, nullable=False),
-    Column("completed_at", BigInteger, nullable=True),
-    Index("ix_replays_account_id_created_at", "account_id", "created_at"),
-)
-
-shadow_rules = Table(
-    "shadow_rules",
-    metadata,
-    Column("id", String(ID), primary_key=True),
-    Column("account_id", String(ID), nullable=False, index=True),
-    Column("source_model", String(MODEL_MAX), nullable=False),
-    Column("target_model", String(MODEL_MAX), nullable=False),
-    Column("share", Float, nullable=False),  # 0-1 of the live requests that are mirrored
-    Column("created_at", BigInteger, nullable=False),
-)
-
-
-# -- evals (migration 0006) ------------------------------------------------------------------
-
-eval_runs = Table(
-    "eval_runs",
-    metadata,
-    Column("id", String(ID), primary_key=True),
-    Column("account_id", String(ID), nullable=False),
-    Column("key_id", String(ID), nullable=True),
-    Column("sub_account_id", String(ID), nullable=True),
-    Column("name", String(200), nullable=False),
-    Column("metric", String(16), nullable=False),  # quality | cost | speed
-    Column("status", String(16), nullable=False),  # running | completed | failed
-    Column("candidate_models", Text, nullable=False),  # JSON list
-    Column("judge_model", String(MODEL_MAX), nullable=True),
-    Column("match", String(16), nullable=False),
-    Column("dataset", LargeBinary, nullable=False),  # zlib of the JSON dataset
-    Column("dataset_size", Integer, nullable=False),
-    Column("done", Integer, nullable=False, server_default="0"),  # calls finished
-    Column("total", Integer, nullable=False, server_default="0"),
-    Column("winner_model", String(MODEL_MAX), nullable=True),
-    Column("summary", Text, nullable=True),  # JSON
-    Column("results", LargeBinary, nullable=True),  # zlib of the per-item JSON
-    Column("error", Text, nullable=True),
-    # The running process renews this; a run whose lease ran out lost its process.
-    Column("lease_until", BigInteger, nullable=True),
-    Column("created_at", BigInteger, nullable=False),
-    Column("updated_at", BigInteger, nullable=False),
-    Column("completed_at", BigInteger, nullable=True),
-    Index("ix_eval_runs_account_id_created_at", "account_id", "created_at"),
-    Index("ix_eval_runs_status_lease_until", "status", "lease_until"),
-)
-
-
 # -- alerts (migration 0009) -------------------------------------------------------------------
 
 # Per-account alert thresholds (null = the gateway's default setting); money in micro-cents.
@@ -428,3 +207,36 @@ alert_marks = Table(
     Column("mark", String(64), primary_key=True),
     Column("created_at", BigInteger, nullable=False),
 )
+
+
+__all__ = [
+    "ID",
+    "MODEL_MAX",
+    "NAME_MAX",
+    "NAMING_CONVENTION",
+    "TAG_MAX",
+    "account_alerts",
+    "accounts",
+    "alert_marks",
+    "api_keys",
+    "batches",
+    "budgets",
+    "eval_runs",
+    "files",
+    "jobs",
+    "ledger_entries",
+    "meta",
+    "metadata",
+    "now_ms",
+    "provider_keys",
+    "replays",
+    "request_bodies",
+    "request_log",
+    "shadow_rules",
+    "sub_accounts",
+    "wallets",
+    "webhook_attempts",
+    "webhook_deliveries",
+    "webhook_endpoints",
+    "webhook_secrets",
+]

@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from aigw.catalog.models import DEFAULT_JOB_SECONDS, MAX_JOB_SECONDS, Model, Provider, describe
+from aigw.catalog.models import DEFAULT_JOB_SECONDS, MAX_JOB_SECONDS, Model, Provider
+from aigw.catalog.naming import describe
 from aigw.catalog.schema import CAPABILITIES, CHAT_PATH, capability_ids, endpoint_path
 from aigw.config import Settings
 from aigw.web.fmt import compact_tokens, usd

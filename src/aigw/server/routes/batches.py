@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from aiohttp import web
 
@@ -13,7 +15,8 @@ from aigw.files import records
 from aigw.server.appkeys import BATCHES, DATABASE, SETTINGS
 from aigw.server.auth import authenticate
 from aigw.server.routes.chat import read_tag
-from aigw.server.routes.common import json_response, query_limit, read_object
+from aigw.server.routes.common import json_response, read_object
+from aigw.server.routes.paging import list_page
 
 MAX_METADATA = 16
 
@@ -73,20 +76,12 @@ async def create_batch(request: web.Request) -> web.Response:
 
 async def list_batches(request: web.Request) -> web.Response:
     key = await authenticate(request)
-    limit = query_limit(request, default=20, maximum=100)
-    rows = await store.list_for(
-        request.app[DATABASE], key.account_id, request.query.get("after"), limit + 1
-    )
-    data = [store.view(r) for r in rows[:limit]]
-    return json_response(
-        {
-            "object": "list",
-            "data": data,
-            "first_id": data[0]["id"] if data else None,
-            "last_id": data[-1]["id"] if data else None,
-            "has_more": len(rows) > limit,
-        }
-    )
+    db = request.app[DATABASE]
+
+    async def fetch(after: str | None, limit: int) -> list[Any]:
+        return await store.list_for(db, key.account_id, after, limit)
+
+    return await list_page(request, fetch, store.view, default=20)
 
 
 async def get_batch(request: web.Request) -> web.Response:

@@ -17,7 +17,7 @@ from aiohttp import web
 from aigw.auth.keys import KeyInfo
 from aigw.billing.pricing import MICRO_CENTS_PER_CENT
 from aigw.errors import InvalidRequest, PermissionDenied
-from aigw.store.usage import Totals
+from aigw.store.usage import Breakdown, Totals
 
 # Caps and limits are stored as BIGINT / INTEGER; anything bigger is certainly a mistake.
 MAX_CENTS = 10**13  # $100 billion
@@ -141,4 +141,13 @@ def totals_view(t: Totals) -> dict[str, Any]:
         "total_tokens": t.total_tokens,
         "cost_cents": cents(t.cost_micro_cents),
         "charged_cents": cents(t.charged_micro_cents),
+    }
+
+
+def breakdown_view(found: Breakdown) -> dict[str, Any]:
+    """A usage window's totals, per model and per UTC day (sub-account and account usage)."""
+    return {
+        "summary": totals_view(found.summary),
+        "by_model": [{"model": m, **totals_view(t)} for m, t in found.by_model],
+        "by_day": [{"date": d, **totals_view(t)} for d, t in found.by_day],
     }

@@ -19,7 +19,8 @@ from aigw.replays.service import check_model
 from aigw.server.appkeys import DATABASE, SETTINGS
 from aigw.server.auth import authenticate
 from aigw.server.routes.chat import read_tag
-from aigw.server.routes.common import json_response, query_limit, read_object, text_field
+from aigw.server.routes.common import json_response, read_object, text_field
+from aigw.server.routes.paging import list_page
 from aigw.server.routes.replays import _admit
 from aigw.store.tables import MODEL_MAX
 
@@ -158,20 +159,12 @@ async def start_eval(
 
 async def list_evals(request: web.Request) -> web.Response:
     key = await authenticate(request)
-    limit = query_limit(request, default=20, maximum=100)
-    rows = await store.list_for(
-        request.app[DATABASE], key.account_id, request.query.get("after"), limit + 1
-    )
-    data = [store.view(r) for r in rows[:limit]]
-    return json_response(
-        {
-            "object": "list",
-            "data": data,
-            "first_id": data[0]["id"] if data else None,
-            "last_id": data[-1]["id"] if data else None,
-            "has_more": len(rows) > limit,
-        }
-    )
+    db = request.app[DATABASE]
+
+    async def fetch(after: str | None, limit: int) -> list[Any]:
+        return await store.list_for(db, key.account_id, after, limit)
+
+    return await list_page(request, fetch, store.view, default=20)
 
 
 async def get_eval(request: web.Request) -> web.Response:

@@ -15,7 +15,8 @@ from aigw.replays.hooks import REPLAYS
 from aigw.replays.service import CallRefused, check_model, replay
 from aigw.server.appkeys import BILLING, DATABASE, LIMITS
 from aigw.server.auth import authenticate
-from aigw.server.routes.common import json_response, query_limit, read_object, text_field
+from aigw.server.routes.common import json_response, read_object, text_field
+from aigw.server.routes.paging import list_page
 from aigw.store.tables import MODEL_MAX
 
 
@@ -68,26 +69,20 @@ def _bool_query(request: web.Request, name: str) -> bool | None:
 
 async def list_replays(request: web.Request) -> web.Response:
     key = await authenticate(request)
-    limit = query_limit(request, default=50, maximum=100)
-    rows = await store.list_for(
-        request.app[DATABASE],
-        key.account_id,
-        after=request.query.get("after"),
-        limit=limit + 1,
-        shadow=_bool_query(request, "shadow"),
-        rule_id=request.query.get("rule_id") or None,
-        target_model=request.query.get("target_model") or None,
-    )
-    data = [store.view(r) for r in rows[:limit]]
-    return json_response(
-        {
-            "object": "list",
-            "data": data,
-            "first_id": data[0]["id"] if data else None,
-            "last_id": data[-1]["id"] if data else None,
-            "has_more": len(rows) > limit,
-        }
-    )
+    db = request.app[DATABASE]
+
+    async def fetch(after: str | None, limit: int) -> list[Any]:
+        return await store.list_for(
+            db,
+            key.account_id,
+            after=after,
+            limit=limit,
+            shadow=_bool_query(request, "shadow"),
+            rule_id=request.query.get("rule_id") or None,
+            target_model=request.query.get("target_model") or None,
+        )
+
+    return await list_page(request, fetch, store.view, default=50)
 
 
 async def get_replay(request: web.Request) -> web.Response:

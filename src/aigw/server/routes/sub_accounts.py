@@ -21,13 +21,13 @@ from aigw.server.auth import authenticate
 from aigw.server.routes.common import (
     MAX_CENTS,
     MAX_INT32,
+    breakdown_view,
     count_field,
     json_response,
     read_object,
     require_parent,
     seconds,
     text_field,
-    totals_view,
 )
 from aigw.store import sub_accounts as store
 from aigw.store import usage
@@ -146,9 +146,7 @@ async def sub_account_usage(request: web.Request) -> web.Response:
         "sub_account_id": sub.id,
         "window": window,
         "since": seconds(since),
-        "summary": totals_view(found.summary),
-        "by_model": [{"model": m, **totals_view(t)} for m, t in found.by_model],
-        "by_day": [{"date": d, **totals_view(t)} for d, t in found.by_day],
+        **breakdown_view(found),
     }
     return json_response(body)
 

@@ -130,7 +130,9 @@ async def by_sub_account(request: web.Request) -> web.Response:
     return json_response({"object": "list", "month": month, "data": data})
 
 
-def _entry_view(e: RequestLogEntry) -> dict[str, Any]:
+def entry_view(e: RequestLogEntry) -> dict[str, Any]:
+    """One request-log row as the API shows it (``/v1/usage/recent``, ``/v1/usage/requests``):
+    money in cents, times in unix seconds, ``total_tokens`` added."""
     return {
         "id": e.id,
         "client_request_id": e.client_request_id,
@@ -168,7 +170,7 @@ async def recent_requests(app: web.Application, key: KeyInfo, limit: int) -> lis
     entries = await usage.recent(
         app[DATABASE], key.account_id, limit=limit, sub_account_id=key.sub_account_id
     )
-    return [_entry_view(e) for e in entries]
+    return [entry_view(e) for e in entries]
 
 
 def setup_routes(app: web.Application) -> None:

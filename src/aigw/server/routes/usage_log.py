@@ -13,9 +13,15 @@ from aiohttp import web
 from aigw.errors import InvalidRequest, NotFound
 from aigw.server.appkeys import CATALOG, DATABASE
 from aigw.server.auth import authenticate
-from aigw.server.routes.common import cents, json_response, query_limit, seconds, totals_view
+from aigw.server.routes.common import (
+    breakdown_view,
+    cents,
+    json_response,
+    query_limit,
+    seconds,
+)
 from aigw.server.routes.sub_accounts import parse_window
-from aigw.server.routes.usage import _entry_view as entry_view
+from aigw.server.routes.usage import entry_view
 from aigw.store import request_search, usage
 from aigw.store.tables import MODEL_MAX, TAG_MAX, now_ms
 
@@ -105,9 +111,7 @@ async def summary(request: web.Request) -> web.Response:
         "object": "usage.summary",
         "window": window,
         "since": seconds(since),
-        "summary": totals_view(found.summary),
-        "by_model": [{"model": m, **totals_view(t)} for m, t in found.by_model],
-        "by_day": [{"date": d, **totals_view(t)} for d, t in found.by_day],
+        **breakdown_view(found),
     }
     return json_response(body)
 
