@@ -1,4 +1,6 @@
-"""The charge writer: awaited group commits and the lingering submit (cache hits, opt-in)."""
+"""The group-commit charge writer: a waiter learns whether its charge is committed, and one
+that gives up (deadline) or is cancelled leaves its charge queued and written; the lingering
+submit (cache hits, opt-in) shares one transaction."""
 
 from __future__ import annotations
 
@@ -10,6 +12,52 @@ from aigw.billing.ledger import Entry, WalletState
 from aigw.billing.wallet import Reservation
 from aigw.store.accounts import create_account
 from aigw.store.db import Database
+
+
+async def _request_ids(database: Database, account_id: str) -> list[str]:
+    return [e.request_id or "" for e in await ledger.entries_for(database, account_id)]
+
+
+async def test_commit_waits_for_the_transaction(database: Database) -> None:
+    account = await create_account(database, "acme")
+    seen: list[str | None] = []
+
+    async def committed(entry: Entry, _r: Reservation | None, _s: WalletState) -> None:
+        seen.append(entry.request_id)
+
+    writer = ChargeWriter(database, committed)
+    await writer.start()
+    try:
+        results = await asyncio.gather(
+            *(writer.commit(Entry(account.id, "charge", -5, request_id=f"r{i}")) for i in range(5))
+        )
+        assert results == [True] * 5
+        assert sorted(seen) == [f"r{i}" for i in range(5)]  # told before the waiters return
+        assert sorted(await _request_ids(database, account.id)) == [f"r{i}" for i in range(5)]
+    finally:
+        await writer.close()
+
+
+async def test_a_waiter_past_its_deadline_gets_false_and_the_charge_stays_queued(
+    database: Database,
+) -> None:
+    account = await create_account(database, "acme")
+
+    async def committed(_e: Entry, _r: Reservation | None, _s: WalletState) -> None:
+        return None
+
+    writer = ChargeWriter(database, committed, wait_seconds=0.05)  # not started: nothing writes
+    assert await writer.commit(Entry(account.id, "charge", -5, request_id="late")) is False
+    assert writer.pending == 1
+    waiter = asyncio.create_task(writer.commit(Entry(account.id, "charge", -5, request_id="gone")))
+    await asyncio.sleep(0.01)
+    waiter.cancel()  # a client that hung up: its charge must still be written
+    await asyncio.gather(waiter, return_exceptions=True)
+    assert writer.pending == 2
+    await writer.start()
+    await writer.close()
+    assert writer.pending == 0
+    assert sorted(await _request_ids(database, account.id)) == ["gone", "late"]
 
 
 async def test_commit_waits_and_submit_lingers_then_shares_one_write(database: Database) -> None:

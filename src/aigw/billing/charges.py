@@ -27,7 +27,13 @@ log = logging.getLogger("aigw.billing")
 class _Pending:
     entry: Entry
     reservation: Reservation | None
-    done: asyncio.Future[None]
+    done: asyncio.Future[bool]  # True once committed; False when a waiter gave up first
+
+
+def _give_up(done: asyncio.Future[bool]) -> None:
+    """The waiter's deadline: it goes on without the commit (the charge stays queued)."""
+    if not done.done():
+        done.set_result(False)
 
 
 # Told about each committed charge and the wallet row after it (to move the live balances).
@@ -62,15 +68,21 @@ class ChargeWriter:
 
     async def commit(self, entry: Entry, reservation: Reservation | None = None) -> bool:
         """Queue one charge and wait for its transaction; False if it is still queued."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # One future and one timer per charge: ``wait_for(shield(...))`` made two more futures
+        # and callbacks per request. The timer ends the wait (False) without touching the
+        # queued charge; the writer ends it (True) once the transaction is committed.
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[bool] = loop.create_future()
         self._queue.append(_Pending(entry, reservation, done))
         self._wake.set()
+        timer = loop.call_later(self._wait, _give_up, done)
         try:
-            await asyncio.wait_for(asyncio.shield(done), self._wait)
-        except TimeoutError:
+            committed = await done
+        finally:
+            timer.cancel()
+        if not committed:
             log.error("charge for request %s is not committed yet; still queued", entry.request_id)
-            return False
-        return True
+        return committed
 
     def submit(
         self, entry: Entry, reservation: Reservation | None = None, *, linger: float = 0.05
@@ -136,4 +148,4 @@ class ChargeWriter:
                 except Exception:
                     log.exception("updating the live balance after a commit failed")
                 if not p.done.done():
-                    p.done.set_result(None)
+                    p.done.set_result(True)

@@ -7,7 +7,6 @@ order. ``verify`` re-adds every account's entries and compares.
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aigw.billing.pricing import MICRO_CENTS_PER_USD
+from aigw.core.ids import unique_hex24
 from aigw.errors import InvalidRequest
 from aigw.store.accounts import require_account
 from aigw.store.db import Database
@@ -48,7 +48,7 @@ class WalletState:
 
 
 def new_entry_id() -> str:
-    return "led_" + secrets.token_hex(12)
+    return "led_" + unique_hex24()  # unique per process and call; no syscall
 
 
 def usd_to_micro_cents(amount: object, *, param: str = "amount") -> int:

@@ -6,12 +6,12 @@ Kept to a single layer because every middleware costs time on the hot path.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Awaitable, Callable
 
 import orjson
 from aiohttp import web
 
+from aigw.core.ids import unique_hex24
 from aigw.errors import GatewayError, InvalidRequest, NotFound, PayloadTooLarge, ServerError
 from aigw.observability.logs import REQUEST_ID as LOG_REQUEST_ID
 
@@ -25,7 +25,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def new_request_id() -> str:
-    return "req_" + secrets.token_hex(12)
+    return "req_" + unique_hex24()  # unique per process and call; no syscall
 
 
 def client_request_id(request: web.Request) -> str | None:

@@ -14,7 +14,9 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import select
@@ -71,13 +73,30 @@ _LIMITS = (
 )
 
 
-def _row(entry: RequestLogEntry) -> dict[str, Any]:
-    row = {name: getattr(entry, name) for name in _FIELDS}
-    for name, limit in _LIMITS:
-        value = row[name]
-        if value is not None and len(value) > limit:
-            row[name] = value[:limit]
-    return row
+Params = tuple[Any, ...]
+
+
+def _params_maker(order: tuple[str, ...]) -> Callable[[RequestLogEntry], Params]:
+    """An entry's INSERT parameters in the statement's order, text cut to its column width.
+
+    Built straight from the entry's attributes (one ``attrgetter`` call): no per-row dict."""
+    getter = attrgetter(*order)
+    widths = dict(_LIMITS)
+    cuts = tuple((i, widths[name]) for i, name in enumerate(order) if name in widths)
+
+    def params(entry: RequestLogEntry) -> Params:
+        values: Params = getter(entry)
+        for i, limit in cuts:
+            value = values[i]
+            if value is not None and len(value) > limit:
+                cut = list(values)
+                for j, width in cuts:
+                    if cut[j] is not None:
+                        cut[j] = cut[j][:width]
+                return tuple(cut)
+        return values
+
+    return params
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -130,6 +149,8 @@ class RequestLogWriter:
         compiled = insert.compile(dialect=db.engine.dialect)
         self._insert_sql = str(compiled)
         self._insert_order = tuple(compiled.positiontup or ())
+        self._params = _params_maker(self._insert_order)
+        self._id_at = self._insert_order.index("id")
 
     @property
     def pending(self) -> int:
@@ -175,7 +196,7 @@ class RequestLogWriter:
                         n = min(left, len(self._buffer), self._max_batch)
                         left -= n
                         self._inflight = [self._buffer.popleft() for _ in range(n)]
-                    await self._write([_row(e) for e in self._inflight])
+                    await self._write(list(map(self._params, self._inflight)))
                     self._inflight = []
                 if self._bodies:
                     await self._write_bodies()
@@ -234,13 +255,11 @@ class RequestLogWriter:
                     failures,
                 )
 
-    async def _insert_rows(self, rows: list[dict[str, Any]]) -> None:
-        order = self._insert_order
-        params = [tuple(row[name] for name in order) for row in rows]
+    async def _insert_rows(self, rows: list[Params]) -> None:
         async with self._db.engine.begin() as conn:
-            await conn.exec_driver_sql(self._insert_sql, params)
+            await conn.exec_driver_sql(self._insert_sql, rows)
 
-    async def _write(self, rows: list[dict[str, Any]]) -> None:
+    async def _write(self, rows: list[Params]) -> None:
         try:
             await self._insert_rows(rows)
         except Exception as exc:
@@ -261,7 +280,7 @@ class RequestLogWriter:
                     raise
                 log.error("request log: dropped %d request bodies: %s", len(batch), exc)
 
-    async def _write_one_by_one(self, rows: list[dict[str, Any]]) -> None:
+    async def _write_one_by_one(self, rows: list[Params]) -> None:
         """Isolate rows the database rejects; re-raises when the database itself fails.
 
         Drivers do not classify bad data reliably (asyncpg's invalid-input error arrives as a
@@ -282,7 +301,9 @@ class RequestLogWriter:
                 if _is_transient(exc):
                     raise
                 log.error(
-                    "request log: dropped record %s rejected by the database: %s", row["id"], exc
+                    "request log: dropped record %s rejected by the database: %s",
+                    row[self._id_at],
+                    exc,
                 )
 
     async def _db_is_up(self) -> bool:
