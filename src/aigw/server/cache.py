@@ -21,10 +21,11 @@ from aigw.billing.pricing import micro_cents_to_cents_str, micro_cents_to_usd
 from aigw.cache import entry as entries
 from aigw.cache.keys import read_ask
 from aigw.cache.redis_store import RedisCache
-from aigw.cache.semantic import embedder_for
+from aigw.cache.semantic import Payer, embedder_for
 from aigw.cache.service import BYPASS, HIT, MISS, SEMANTIC_HIT, Hit, Lookup, ResponseCache
 from aigw.cache.store import CacheBackend, MemoryCache
 from aigw.server.appkeys import BILLING, SETTINGS
+from aigw.server.cache_embedder import catalog_embedder
 from aigw.server.middleware import REQUEST_ID, request_id_of
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         similarity=settings.cache_similarity,
         hit_percent=settings.cache_hit_price_percent,
         max_entry_bytes=settings.cache_max_entry_bytes,
-        embedder=embedder_for(settings.cache_embedding_model),
+        embedder=embedder_for(settings.cache_embedding_model, catalog_embedder(app)),
     )
     app[CACHE] = cache
     try:
@@ -91,6 +92,8 @@ async def serve_from_cache(
     if lookup is None:
         request[_STATE] = BYPASS
         return None
+    if lookup.scope is not None:  # semantic: an upstream embedding model bills the caller
+        lookup.payer = Payer(meter.key, meter.tag)
     hit = await cache.lookup(lookup)
     if hit is None:
         if stream:
