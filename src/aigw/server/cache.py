@@ -30,6 +30,7 @@ from aigw.server.middleware import REQUEST_ID, request_id_of
 
 if TYPE_CHECKING:
     from aigw.catalog.models import Model
+    from aigw.core.usage import Usage
     from aigw.server.metering import Meter
 
 
@@ -111,10 +112,27 @@ async def _serve_hit(
     body: dict[str, Any],
     stream: bool,
 ) -> web.Response:
+    headers = await bill_hit(request, meter, cache, hit, hit.entry.usage)
+    headers[REQUEST_ID] = request_id_of(request)
+    usd = micro_cents_to_usd(meter.cost or 0)
+    if stream:
+        options = body.get("stream_options")
+        include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
+        payload = entries.stream_answer(hit.entry, include_usage=include_usage, cost_usd=usd)
+        headers["Cache-Control"] = "no-cache"
+        return web.Response(body=payload, content_type="text/event-stream", headers=headers)
+    payload = entries.whole_answer(hit.entry, usd)
+    return web.Response(body=payload, content_type="application/json", headers=headers)
+
+
+async def bill_hit(
+    request: web.Request, meter: Meter, cache: ResponseCache, hit: Hit, usage: Usage | None
+) -> dict[str, str]:
+    """Charge a hit at the hit price (402 when it does not fit) and log it as provider
+    ``cache``; the answer's cache headers (the caller adds its request id)."""
     assert meter.key is not None and meter.model is not None
     billing = request.app[BILLING]
     cost = cache.hit_cost(hit.entry)
-    usage = hit.entry.usage
     meter.model = _as_cached(meter.model, hit.semantic)
     meter.usage, meter.cost = usage, cost
     charged, fee = billing.charge_for(cost, byok=False, total_tokens=0)
@@ -133,9 +151,7 @@ async def _serve_hit(
         await billing.commit(charge, reservation)
     else:
         billing.commit_soon(charge, reservation)
-    usd = micro_cents_to_usd(cost)
     headers = {
-        REQUEST_ID: request_id_of(request),
         STATUS_HEADER: SEMANTIC_HIT if hit.semantic else HIT,
         "X-Cost-Cents": micro_cents_to_cents_str(cost),
         **meter.rate_headers,
@@ -143,14 +159,18 @@ async def _serve_hit(
     if hit.score is not None:
         headers[SCORE_HEADER] = f"{hit.score:.4f}"
     meter.mark_first_byte()
-    if stream:
-        options = body.get("stream_options")
-        include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
-        payload = entries.stream_answer(hit.entry, include_usage=include_usage, cost_usd=usd)
-        headers["Cache-Control"] = "no-cache"
-        return web.Response(body=payload, content_type="text/event-stream", headers=headers)
-    payload = entries.whole_answer(hit.entry, usd)
-    return web.Response(body=payload, content_type="application/json", headers=headers)
+    return headers
+
+
+def consulted(request: web.Request, state: Lookup | str) -> None:
+    """Record how the cache treated this request (labels and tees its answer on prepare)."""
+    request[_STATE] = state
+
+
+def lookup_of(request: web.Request) -> Lookup | None:
+    """This request's miss, when its answer is to be stored."""
+    state = request.get(_STATE)
+    return state if isinstance(state, Lookup) and state.status == MISS else None
 
 
 def _as_cached(model: Model, semantic: bool) -> Model:
