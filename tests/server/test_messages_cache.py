@@ -161,3 +161,28 @@ def test_accounts_do_not_share_and_chat_is_keyed_apart(stack: Stack) -> None:
             messages=[{"role": "system", "content": body["system"]}, *body["messages"]],
         )
     assert raw.headers["x-cache"] == "miss"
+
+
+def test_semantic_hit_on_a_paraphrase(client: anthropic.Anthropic, stack: Stack) -> None:
+    semantic = {"x-aig-cache": "semantic"}
+    system = "Answer briefly. " + secrets.token_hex(4)
+
+    def ask(question: str) -> dict[str, Any]:
+        return {
+            "model": "xai/grok-4.3",
+            "max_tokens": 100,
+            "system": system,
+            "messages": [{"role": "user", "content": question}],
+            "extra_body": {"temperature": 0},
+            "extra_headers": semantic,
+        }
+
+    first = client.messages.with_raw_response.create(**ask("What is the capital of France?"))
+    assert first.headers["x-cache"] == "miss"
+    _settle()
+    para = client.messages.with_raw_response.create(**ask("What's the capital of France?"))
+    assert para.headers["x-cache"] == "semantic-hit"
+    assert float(para.headers["x-aig-cache-similarity"]) >= 0.95
+    assert _text(para.parse()) == _text(first.parse())
+    other = client.messages.with_raw_response.create(**ask("How do I bake sourdough bread?"))
+    assert other.headers["x-cache"] == "miss"
