@@ -253,7 +253,8 @@ class Settings:
         "lasts this many seconds; then it ends 'expired' and unrun lines go to its error file.",
     )
     cache_enabled: bool = _setting(
-        True, "Response cache for /v1/chat/completions (x-cache: auto | force | skip)."
+        True,
+        "Response cache for /v1/chat/completions and /v1/messages (x-cache: auto | force | skip).",
     )
     cache_mode: str = _setting(
         "auto",
@@ -285,7 +286,8 @@ class Settings:
     )
     cache_embedding_model: str = _setting(
         "local/all-minilm-l6-v2",
-        "Embedding model of the semantic cache: local/all-minilm-l6-v2 (the 'local' extra).",
+        "Embedding model of the semantic cache: local/all-minilm-l6-v2 (the 'local' extra, "
+        "free) or any catalog embedding model (billed to the caller like /v1/embeddings).",
     )
 
     def __repr__(self) -> str:

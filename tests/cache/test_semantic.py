@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Sequence
 
 import pytest
 
-from aigw.cache.semantic import best_match, embedder_for, pack
+from aigw.cache.semantic import Payer, best_match, embedder_for, pack
 
 
 def _unit(*xs: float) -> list[float]:
@@ -38,3 +39,24 @@ def test_embedders_by_name() -> None:
     assert local is not None and local.name == "local/all-minilm-l6-v2"
     assert embedder_for("local/unknown-model") is None
     assert embedder_for("nowhere/model") is None
+
+
+def test_other_names_go_to_the_upstream_factory() -> None:
+    asked: list[str] = []
+
+    class Upstream:
+        name = "openai/text-embedding-3-small"
+
+        async def embed(
+            self, texts: Sequence[str], payer: Payer | None = None
+        ) -> list[list[float]]:
+            return [[1.0] for _ in texts]
+
+    def factory(name: str) -> Upstream:
+        asked.append(name)
+        return Upstream()
+
+    found = embedder_for("openai/text-embedding-3-small", factory)
+    assert isinstance(found, Upstream) and asked == ["openai/text-embedding-3-small"]
+    local = embedder_for("local/all-minilm-l6-v2", factory)  # a registered prefix wins
+    assert local is not None and local.name == "local/all-minilm-l6-v2" and len(asked) == 1

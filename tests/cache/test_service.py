@@ -10,6 +10,7 @@ import pytest
 
 from aigw.cache.entry import Entry
 from aigw.cache.keys import CacheAsk
+from aigw.cache.semantic import Payer
 from aigw.cache.service import HIT, SEMANTIC_HIT, ResponseCache
 from aigw.cache.store import MemoryCache
 
@@ -44,7 +45,7 @@ class Fixed:
         self.table = table
         self.calls = 0
 
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+    async def embed(self, texts: Sequence[str], payer: Payer | None = None) -> list[list[float]]:
         self.calls += 1
         return [self.table[t] for t in texts]
 

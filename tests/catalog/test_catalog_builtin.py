@@ -69,7 +69,7 @@ def test_providers() -> None:
     expected = {
         "xai", "openai", "anthropic", "google", "mistral", "deepseek", "groq", "together",
         "fireworks", "cohere", "openrouter", "perplexity", "ollama", "vllm", "simulator",
-        "azure", "bedrock", "fal", "replicate",
+        "azure", "bedrock", "fal", "replicate", "local",
     }  # fmt: skip
     assert set(c.providers) == expected
     xai = c.provider("xai")
@@ -207,3 +207,13 @@ def test_job_models_are_priced_per_unit_in_the_catalog() -> None:
     assert resolve(c, "video", None).id == "fal/kling-video-v2.1"
     for model in jobs.values():
         assert c.provider(model.provider) is not None
+
+
+def test_the_in_process_model() -> None:
+    """local/all-minilm-l6-v2: served by the gateway itself, free, no key."""
+    c = builtin_catalog()
+    m, p = c.get("local/all-minilm-l6-v2"), c.provider("local")
+    assert m is not None and p is not None
+    assert (m.modality, m.output_modalities, m.context_window) == ("embedding", ("embedding",), 256)
+    assert m.price.is_free and not p.key_required
+    assert p.base_url.startswith("http://in-process.invalid")

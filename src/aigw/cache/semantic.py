@@ -1,9 +1,11 @@
 """The semantic cache's embedder hook and the similarity search (no I/O of its own).
 
 An ``Embedder`` turns texts into unit vectors. The default is the local all-MiniLM-L6-v2
-(``aigw/embeddings/local.py``, the ``local`` extra); ``cache_embedding_model`` names which one
-to use, by a prefix registered in ``EMBEDDERS`` (``local/...``). An embedder backed by an
-upstream provider registers its own prefix here (a factory taking the full model name).
+(``aigw/embeddings/local.py``, the ``local`` extra), called directly (free, not logged);
+``cache_embedding_model`` names which one to use, by a prefix registered in ``EMBEDDERS``
+(``local/...``). Any other name is a catalog embedding model, embedded by the ``upstream``
+factory the server passes (``server/cache_embedder.py``): that call is billed to the
+``Payer``, the account whose request is being looked up.
 """
 
 from __future__ import annotations
@@ -11,16 +13,29 @@ from __future__ import annotations
 import logging
 from array import array
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from aigw.auth.keys import KeyInfo
 
 log = logging.getLogger("aigw.cache")
+
+
+@dataclass(frozen=True, slots=True)
+class Payer:
+    """Who pays for an embedding the cache needs: the requesting key (its account and
+    sub-account cap) and the request's tag."""
+
+    key: KeyInfo
+    tag: str | None = None
 
 
 class Embedder(Protocol):
     name: str
 
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """One unit-length vector per text, in order."""
+    async def embed(self, texts: Sequence[str], payer: Payer | None = None) -> list[list[float]]:
+        """One unit-length vector per text, in order; ``payer`` is billed when it costs."""
         ...
 
 
@@ -44,8 +59,11 @@ def _local(name: str) -> Embedder | None:
 EMBEDDERS: dict[str, Callable[[str], Embedder | None]] = {"local": _local}
 
 
-def embedder_for(name: str) -> Embedder | None:
-    factory = EMBEDDERS.get(name.partition("/")[0])
+def embedder_for(
+    name: str, upstream: Callable[[str], Embedder | None] | None = None
+) -> Embedder | None:
+    """A registered prefix's embedder, else ``upstream(name)`` (a catalog model)."""
+    factory = EMBEDDERS.get(name.partition("/")[0], upstream)
     if factory is None:
         log.error("semantic cache off: no embedder for %r", name)
         return None

@@ -23,8 +23,9 @@ from aigw.cache.keys import (
     model_of,
     semantic_parts,
 )
-from aigw.cache.semantic import Embedder, best_match, pack
+from aigw.cache.semantic import Embedder, Payer, best_match, pack
 from aigw.cache.store import CacheBackend
+from aigw.errors import GatewayError
 
 log = logging.getLogger("aigw.cache")
 
@@ -49,6 +50,7 @@ class Lookup:
     capture: list[bytes] | None = None  # a streamed miss: the bytes the client was sent
     captured: int = 0
     score: float | None = None
+    payer: Payer | None = None  # semantic: who pays for the embedding (an upstream model)
 
 
 @dataclass(slots=True)
@@ -104,7 +106,11 @@ class ResponseCache:
     async def _nearest(self, lookup: Lookup) -> Hit | None:
         assert self.embedder is not None and lookup.scope is not None
         try:
-            lookup.vector = (await self.embedder.embed([lookup.text]))[0]
+            lookup.vector = (await self.embedder.embed([lookup.text], lookup.payer))[0]
+        except GatewayError as err:  # an upstream embedding model refused (402, 5xx ...)
+            log.warning("semantic cache: embedding failed (%s); exact match only", err.message)
+            lookup.scope = None
+            return None
         except Exception:
             log.exception("semantic cache: embedding failed; exact match only")
             lookup.scope = None

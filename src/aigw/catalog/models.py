@@ -15,6 +15,10 @@ WIRE_FORMATS = ("openai", "anthropic", "gemini", "bedrock", "cohere", "azure", "
 """Wire formats a provider can speak; ``formats/`` holds one codec per entry, except
 ``queue`` (fal's and Replicate's submit / poll APIs for async jobs, ``jobs/queue_provider.py``)."""
 
+LOCAL_PROVIDER = "local"
+"""The provider of models the gateway runs in its own process (server/local_models.py): no
+upstream, no key; ``/v1/models`` marks them ``"local": true``."""
+
 MODALITIES = (
     "text",
     "image",

@@ -131,17 +131,23 @@ class MiniLM:
 
     def encode(self, texts: Sequence[str]) -> Array:
         """Unit vectors, one row per text, in the order given."""
+        return self.encode_counted(texts)[0]
+
+    def encode_counted(self, texts: Sequence[str]) -> tuple[Array, int]:
+        """Unit vectors and the tokens the model read (after truncation, without the [CLS]
+        and [SEP] it adds): the ``usage.prompt_tokens`` of ``/v1/embeddings``."""
         np = self._np
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         if not texts:
-            return out  # type: ignore[no-any-return]
+            return out, 0
         encodings = self.tokenizer.encode_batch(list(texts))
+        tokens = sum(max(0, len(e.ids) - 2) for e in encodings)
         # Similar lengths share a batch, so little of each batch is padding.
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         for start in range(0, len(order), BATCH):
             rows = order[start : start + BATCH]
             out[rows] = self._forward([encodings[i].ids for i in rows])
-        return out  # type: ignore[no-any-return]
+        return out, tokens
 
     def _forward(self, batch: list[list[int]]) -> Array:
         np = self._np
@@ -211,7 +217,9 @@ class LocalEmbedder:
 
     def available(self) -> bool:
         try:
-            model_dir()
+            directory = self._directory or model_dir()
+            if not (directory / "model.safetensors").is_file():
+                return False
             import numpy  # noqa: F401
             import safetensors  # noqa: F401
             import tokenizers  # noqa: F401
@@ -223,7 +231,18 @@ class LocalEmbedder:
         rows: list[list[float]] = load_model(self._directory).encode(texts).tolist()
         return rows
 
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Unit-length 384-dimension vectors, computed off the event loop."""
+    def embed_counted_sync(self, texts: Sequence[str]) -> tuple[list[list[float]], int]:
+        vectors, tokens = load_model(self._directory).encode_counted(texts)
+        rows: list[list[float]] = vectors.tolist()
+        return rows, tokens
+
+    async def embed(self, texts: Sequence[str], payer: object = None) -> list[list[float]]:
+        """Unit-length 384-dimension vectors, computed off the event loop (free: ``payer``,
+        the account an upstream embedder would bill, is not needed)."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, self.embed_sync, list(texts))
+
+    async def embed_counted(self, texts: Sequence[str]) -> tuple[list[list[float]], int]:
+        """Vectors and the tokens read, off the event loop (``/v1/embeddings``)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self.embed_counted_sync, list(texts))

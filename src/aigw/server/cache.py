@@ -21,14 +21,16 @@ from aigw.billing.pricing import micro_cents_to_cents_str, micro_cents_to_usd
 from aigw.cache import entry as entries
 from aigw.cache.keys import read_ask
 from aigw.cache.redis_store import RedisCache
-from aigw.cache.semantic import embedder_for
+from aigw.cache.semantic import Payer, embedder_for
 from aigw.cache.service import BYPASS, HIT, MISS, SEMANTIC_HIT, Hit, Lookup, ResponseCache
 from aigw.cache.store import CacheBackend, MemoryCache
 from aigw.server.appkeys import BILLING, SETTINGS
+from aigw.server.cache_embedder import catalog_embedder
 from aigw.server.middleware import REQUEST_ID, request_id_of
 
 if TYPE_CHECKING:
     from aigw.catalog.models import Model
+    from aigw.core.usage import Usage
     from aigw.server.metering import Meter
 
 
@@ -65,7 +67,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         similarity=settings.cache_similarity,
         hit_percent=settings.cache_hit_price_percent,
         max_entry_bytes=settings.cache_max_entry_bytes,
-        embedder=embedder_for(settings.cache_embedding_model),
+        embedder=embedder_for(settings.cache_embedding_model, catalog_embedder(app)),
     )
     app[CACHE] = cache
     try:
@@ -91,6 +93,8 @@ async def serve_from_cache(
     if lookup is None:
         request[_STATE] = BYPASS
         return None
+    if lookup.scope is not None:  # semantic: an upstream embedding model bills the caller
+        lookup.payer = Payer(meter.key, meter.tag)
     hit = await cache.lookup(lookup)
     if hit is None:
         if stream:
@@ -108,10 +112,27 @@ async def _serve_hit(
     body: dict[str, Any],
     stream: bool,
 ) -> web.Response:
+    headers = await bill_hit(request, meter, cache, hit, hit.entry.usage)
+    headers[REQUEST_ID] = request_id_of(request)
+    usd = micro_cents_to_usd(meter.cost or 0)
+    if stream:
+        options = body.get("stream_options")
+        include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
+        payload = entries.stream_answer(hit.entry, include_usage=include_usage, cost_usd=usd)
+        headers["Cache-Control"] = "no-cache"
+        return web.Response(body=payload, content_type="text/event-stream", headers=headers)
+    payload = entries.whole_answer(hit.entry, usd)
+    return web.Response(body=payload, content_type="application/json", headers=headers)
+
+
+async def bill_hit(
+    request: web.Request, meter: Meter, cache: ResponseCache, hit: Hit, usage: Usage | None
+) -> dict[str, str]:
+    """Charge a hit at the hit price (402 when it does not fit) and log it as provider
+    ``cache``; the answer's cache headers (the caller adds its request id)."""
     assert meter.key is not None and meter.model is not None
     billing = request.app[BILLING]
     cost = cache.hit_cost(hit.entry)
-    usage = hit.entry.usage
     meter.model = _as_cached(meter.model, hit.semantic)
     meter.usage, meter.cost = usage, cost
     charged, fee = billing.charge_for(cost, byok=False, total_tokens=0)
@@ -130,9 +151,7 @@ async def _serve_hit(
         await billing.commit(charge, reservation)
     else:
         billing.commit_soon(charge, reservation)
-    usd = micro_cents_to_usd(cost)
     headers = {
-        REQUEST_ID: request_id_of(request),
         STATUS_HEADER: SEMANTIC_HIT if hit.semantic else HIT,
         "X-Cost-Cents": micro_cents_to_cents_str(cost),
         **meter.rate_headers,
@@ -140,14 +159,18 @@ async def _serve_hit(
     if hit.score is not None:
         headers[SCORE_HEADER] = f"{hit.score:.4f}"
     meter.mark_first_byte()
-    if stream:
-        options = body.get("stream_options")
-        include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
-        payload = entries.stream_answer(hit.entry, include_usage=include_usage, cost_usd=usd)
-        headers["Cache-Control"] = "no-cache"
-        return web.Response(body=payload, content_type="text/event-stream", headers=headers)
-    payload = entries.whole_answer(hit.entry, usd)
-    return web.Response(body=payload, content_type="application/json", headers=headers)
+    return headers
+
+
+def consulted(request: web.Request, state: Lookup | str) -> None:
+    """Record how the cache treated this request (labels and tees its answer on prepare)."""
+    request[_STATE] = state
+
+
+def lookup_of(request: web.Request) -> Lookup | None:
+    """This request's miss, when its answer is to be stored."""
+    state = request.get(_STATE)
+    return state if isinstance(state, Lookup) and state.status == MISS else None
 
 
 def _as_cached(model: Model, semantic: bool) -> Model:

@@ -20,6 +20,7 @@ from aigw.formats.media_answers import MediaAnswer
 from aigw.formats.openai_media import MediaRequest
 from aigw.providers.media import OPERATIONS, Operation
 from aigw.routing.router import ATTEMPTS_HEADER, POLICY_HEADER, PROVIDER_HEADER
+from aigw.server import local_models
 from aigw.server.appkeys import BILLING, LIMITS, OBSERVER, REQUEST_LOG
 from aigw.server.auth import authenticate
 from aigw.server.media_call import client_body, run_media, setup
@@ -156,6 +157,7 @@ PARSERS: dict[str, Parse] = {
 
 def setup_routes(app: web.Application) -> None:
     setup(app)
+    local_models.setup(app)  # provider ``local``: in-process models
     for name, parse in PARSERS.items():
         op = OPERATIONS[name]
         app.router.add_post(op.path, handler(op, parse))

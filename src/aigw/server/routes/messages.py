@@ -52,6 +52,7 @@ from aigw.server.appkeys import (
     SETTINGS,
 )
 from aigw.server.auth import authenticate
+from aigw.server.messages_cache import remember_messages, serve_messages_from_cache
 from aigw.server.metering import CLIENT_CLOSED, Meter
 from aigw.server.middleware import REQUEST_ID, client_request_id, gateway_request_id
 from aigw.server.relay import finish_stream
@@ -118,7 +119,9 @@ class AnthropicClient:
 async def messages(request: web.Request) -> web.StreamResponse:
     meter = Meter(gateway_request_id(request), client_request_id(request))
     try:
-        return await _handle(request, meter)
+        response = await _handle(request, meter)
+        remember_messages(request, meter, response)  # a cacheable miss that ended well
+        return response
     except GatewayError as err:
         meter.fail(err)
         return error_response(err, request)
@@ -156,6 +159,8 @@ async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
     router = app[ROUTER]
     plan = router.plan(body, key.account_id, app[BYOK], resolve_messages_model)
     meter.model = plan.candidates[0].model
+    if (hit := await serve_messages_from_cache(request, meter, body, stream)) is not None:
+        return hit
     translated = inbound.to_openai(body)
     meter.prompt_estimate = typical_prompt_tokens(len(raw))
     meter.billing = billing

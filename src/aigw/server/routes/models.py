@@ -16,7 +16,14 @@ import orjson
 from aiohttp import web
 
 from aigw.catalog.loader import Catalog
-from aigw.catalog.models import CAP_FLAGS, MODALITIES, UNIT_PRICE_FIELDS, Model, Provider
+from aigw.catalog.models import (
+    CAP_FLAGS,
+    LOCAL_PROVIDER,
+    MODALITIES,
+    UNIT_PRICE_FIELDS,
+    Model,
+    Provider,
+)
 from aigw.catalog.schema import CAPABILITIES, capability_ids, model_schema
 from aigw.errors import InvalidRequest, ModelNotFound
 from aigw.server.appkeys import CATALOG
@@ -50,6 +57,7 @@ def model_entry(model: Model) -> dict[str, Any]:
         "description": model.description,
         "provider": model.provider,
         "upstream_id": model.upstream_id,
+        "local": model.provider == LOCAL_PROVIDER,  # runs in the gateway's process
         "modality": model.modality,
         "input_modalities": list(model.input_modalities),
         "output_modalities": list(model.output_modalities),
