@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 from aigw.catalog import (
@@ -180,12 +179,10 @@ def test_filter() -> None:
     assert "xai/grok-4.3" in c and "xai/nope" not in c
 
 
-def test_loading_is_cached_and_fast() -> None:
+def test_loading_is_cached() -> None:
+    """Loaded once per process (its load time is a bench matter, not a unit test's)."""
     builtin_catalog.cache_clear()
-    start = time.perf_counter()
     first = load_catalog()
-    elapsed = time.perf_counter() - start
-    assert elapsed < 0.5, elapsed  # a few tens of ms in practice
     assert load_catalog() is first and builtin_catalog() is first
 
 
