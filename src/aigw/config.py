@@ -313,6 +313,21 @@ class Settings:
         "local/all-minilm-l6-v2",
         "Embedding model of the semantic cache: local/all-minilm-l6-v2 (the 'local' extra).",
     )
+    mcp_sse_max_sessions: int = _setting(
+        100,
+        "Most MCP legacy SSE sessions (GET /mcp/sse streams) open at once in this process; "
+        "one more gets 503.",
+    )
+    mcp_sse_idle_seconds: float = _setting(
+        600.0,
+        "An MCP SSE session with no message posted and no call running for this long is "
+        "closed (its stream ends; its session id then gets 404).",
+    )
+    mcp_sse_keepalive_seconds: float = _setting(
+        15.0,
+        "Interval of the keep-alive comments sent on an idle MCP SSE stream, so proxies "
+        "do not cut it (and a gone client is noticed).",
+    )
 
     def __repr__(self) -> str:
         parts = []
@@ -410,6 +425,7 @@ def load_settings(
     _check_files(settings)
     _check_alerts(settings)
     _check_cache(settings)
+    _check_mcp_sse(settings)
     return settings
 
 
@@ -453,3 +469,11 @@ def _check_routing(settings: Settings) -> None:
     for name in ("upstream_ttft_timeout", "upstream_idle_timeout", "routing_max_seconds"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"setting {name!r} must not be negative")
+
+
+def _check_mcp_sse(settings: Settings) -> None:
+    if settings.mcp_sse_max_sessions < 1:
+        raise ConfigError("setting 'mcp_sse_max_sessions' must be at least 1")
+    for name in ("mcp_sse_idle_seconds", "mcp_sse_keepalive_seconds"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"setting {name!r} must be positive")
