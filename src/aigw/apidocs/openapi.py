@@ -12,7 +12,8 @@ from aiohttp import web
 from aigw.apidocs.operations import OPERATIONS
 
 API_PREFIXES = ("/v1/", "/admin/", "/anthropic/")
-API_PATHS = ("/mcp", "/healthz", "/metrics", "/openapi.json", "/llms.txt", "/llms-full.txt")
+API_PATHS: tuple[str, ...] = ("/mcp", "/healthz", "/metrics", "/openapi.json", "/llms.txt", "/llms-full.txt")
+API_PATHS += ("/mcp/sse", "/mcp/message", "/mcp/inspect")  # MCP legacy SSE + inspector page
 _PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
 
 ERROR: dict[str, Any] = {
@@ -83,6 +84,8 @@ def _operation(method: str, path: str, handler: Any) -> dict[str, Any]:
         ok["content"] = {"application/octet-stream": {"schema": {"type": "string"}}}
     elif "response" in known:
         ok["content"] = {"application/json": {"schema": known["response"]}}
+    elif "content_type" in known:  # an HTML page or an event stream
+        ok["content"] = {known["content_type"]: {"schema": {"type": "string"}}}
     op["responses"] = {
         "2XX": ok,
         "default": {
