@@ -12,8 +12,8 @@ from aiohttp import web
 from aigw.apidocs.operations import OPERATIONS
 
 API_PREFIXES = ("/v1/", "/admin/", "/anthropic/")
-API_PATHS: tuple[str, ...] = ("/mcp", "/healthz", "/metrics", "/openapi.json", "/llms.txt", "/llms-full.txt")
-API_PATHS += ("/mcp/sse", "/mcp/message", "/mcp/inspect")  # MCP legacy SSE + inspector page
+API_PATHS = ("/mcp", "/healthz", "/metrics", "/openapi.json", "/llms.txt", "/llms-full.txt")
+MCP_PATHS = ("/mcp/sse", "/mcp/message", "/mcp/inspect")  # legacy SSE transport, inspector
 _PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
 
 ERROR: dict[str, Any] = {
@@ -41,7 +41,7 @@ def api_routes(app: web.Application) -> list[tuple[str, str, Any]]:
         if route.method in ("HEAD", "*") or route.resource is None:
             continue
         path = route.resource.canonical
-        if path.startswith(API_PREFIXES) or path in API_PATHS:
+        if path.startswith(API_PREFIXES) or path in API_PATHS or path in MCP_PATHS:
             found.append((route.method, path, route.handler))
     return found
 
