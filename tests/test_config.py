@@ -100,6 +100,9 @@ def test_every_setting_has_an_environment_variable() -> None:
         "AIGW_CACHE_HIT_WAIT_FOR_COMMIT": "true",
         "AIGW_CACHE_SIMILARITY": "0.9",
         "AIGW_CACHE_EMBEDDING_MODEL": "local/all-minilm-l6-v2",
+        "AIGW_MCP_SSE_MAX_SESSIONS": "7",
+        "AIGW_MCP_SSE_IDLE_SECONDS": "30",
+        "AIGW_MCP_SSE_KEEPALIVE_SECONDS": "2.5",
     }
     settings = load_settings(environ=environ)
     names = {f.name for f in dataclasses.fields(Settings)} - {"providers"}
@@ -113,6 +116,7 @@ def test_every_setting_has_an_environment_variable() -> None:
     assert settings.replay_store_bodies is False and settings.replay_retention_days == 7.5
     assert settings.shadow_concurrency == 2 and settings.eval_judge_model == "openai/gpt-4o-mini"
     assert settings.auto_priors_from_evals is False
+    assert settings.mcp_sse_max_sessions == 7 and settings.mcp_sse_keepalive_seconds == 2.5
     assert settings.cache_mode == "force" and settings.cache_hit_price_percent == Decimal(25)
 
 
@@ -139,6 +143,8 @@ def test_secrets_never_print(tmp_path: Path) -> None:
         ("[gateway]\nupstream_idle_timeout = -1\n", "upstream_idle_timeout"),
         ("[gateway]\ncache_mode = 'always'\n", "cache_mode"),
         ("[gateway]\ncache_similarity = 1.5\n", "cache_similarity"),
+        ("[gateway]\nmcp_sse_max_sessions = 0\n", "mcp_sse_max_sessions"),
+        ("[gateway]\nmcp_sse_idle_seconds = 0\n", "mcp_sse_idle_seconds"),
     ],
 )
 def test_bad_config_is_refused_clearly(tmp_path: Path, content: str, needle: str) -> None:

@@ -289,6 +289,21 @@ class Settings:
         "Embedding model of the semantic cache: local/all-minilm-l6-v2 (the 'local' extra, "
         "free) or any catalog embedding model (billed to the caller like /v1/embeddings).",
     )
+    mcp_sse_max_sessions: int = _setting(
+        100,
+        "Most MCP legacy SSE sessions (GET /mcp/sse streams) open at once in this process; "
+        "one more gets 503.",
+    )
+    mcp_sse_idle_seconds: float = _setting(
+        600.0,
+        "An MCP SSE session with no message posted and no call running for this long is "
+        "closed (its stream ends; its session id then gets 404).",
+    )
+    mcp_sse_keepalive_seconds: float = _setting(
+        15.0,
+        "Interval of the keep-alive comments sent on an idle MCP SSE stream, so proxies "
+        "do not cut it (and a gone client is noticed).",
+    )
 
     def __repr__(self) -> str:
         parts = []
@@ -351,4 +366,5 @@ def load_settings(
     config_checks.check_files(settings)
     config_checks.check_alerts(settings)
     config_checks.check_cache(settings)
+    config_checks.check_mcp_sse(settings)
     return settings

@@ -52,3 +52,11 @@ def check_routing(settings: Settings) -> None:
     for name in ("upstream_ttft_timeout", "upstream_idle_timeout", "routing_max_seconds"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"setting {name!r} must not be negative")
+
+
+def check_mcp_sse(settings: Settings) -> None:
+    if settings.mcp_sse_max_sessions < 1:
+        raise ConfigError("setting 'mcp_sse_max_sessions' must be at least 1")
+    for name in ("mcp_sse_idle_seconds", "mcp_sse_keepalive_seconds"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"setting {name!r} must be positive")

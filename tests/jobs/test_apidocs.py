@@ -36,6 +36,9 @@ def test_openapi_lists_exactly_the_registered_routes(jobstack: JobStack) -> None
         ("get", "/v1/files/jobs/{job_id}/{filename}/signed"),
         ("post", "/v1/batches"),
         ("post", "/mcp"),
+        ("get", "/mcp/sse"),
+        ("post", "/mcp/message"),
+        ("get", "/mcp/inspect"),
         ("post", "/v1/webhook-secret/rotate"),
     ]:
         assert method in spec["paths"][path]

@@ -20,6 +20,7 @@ from tests.harness import http
 from tests.jobs.conftest import JobStack
 
 EXAMPLES = 10
+UNBOUNDED = {"GET /mcp/sse"}
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -34,7 +35,12 @@ def test_every_operation_conforms(jobstack: JobStack) -> None:
     schema = schemathesis.openapi.from_dict(orjson.loads(body))
     headers = {"Authorization": f"Bearer {jobstack.key}"}
     failures: list[str] = []
-    operations = [result.ok() for result in schema.get_all_operations()]
+    # GET /mcp/sse is an event stream that stays open by design (until the client leaves or
+    # the session idles out): schemathesis reads every body to its end, so each case would
+    # hang until its timeout. tests/mcp/test_sse.py covers that route, errors included.
+    operations = [
+        op for result in schema.get_all_operations() if (op := result.ok()).label not in UNBOUNDED
+    ]
     assert len(operations) > 50
 
     for operation in operations:

@@ -23,6 +23,7 @@ PAGES = (
     ("playground", "/playground"),
     ("compare", "/compare?m=simulator/chat&m=simulator/free"),
     ("dashboard", "/dashboard"),
+    ("mcp-inspect", "/mcp/inspect"),
 )
 
 

@@ -27,6 +27,8 @@ LINKS = """## Docs
   moderate, rerank, generate_video, generate_music, generate_3d, get_job, cancel_job,
   list_models, search_models, replay, run_eval, get_eval, get_balance, get_usage,
   clear_cache
+- [MCP over SSE](/mcp/sse): the legacy HTTP+SSE transport (2024-11-05), same tools
+- [MCP inspector](/mcp/inspect): try every tool in a browser
 
 ## Endpoints
 

@@ -13,6 +13,7 @@ from aigw.apidocs.operations import OPERATIONS
 
 API_PREFIXES = ("/v1/", "/admin/", "/anthropic/")
 API_PATHS = ("/mcp", "/healthz", "/metrics", "/openapi.json", "/llms.txt", "/llms-full.txt")
+MCP_PATHS = ("/mcp/sse", "/mcp/message", "/mcp/inspect")  # legacy SSE transport, inspector
 _PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
 
 ERROR: dict[str, Any] = {
@@ -40,7 +41,7 @@ def api_routes(app: web.Application) -> list[tuple[str, str, Any]]:
         if route.method in ("HEAD", "*") or route.resource is None:
             continue
         path = route.resource.canonical
-        if path.startswith(API_PREFIXES) or path in API_PATHS:
+        if path.startswith(API_PREFIXES) or path in API_PATHS or path in MCP_PATHS:
             found.append((route.method, path, route.handler))
     return found
 
@@ -83,6 +84,8 @@ def _operation(method: str, path: str, handler: Any) -> dict[str, Any]:
         ok["content"] = {"application/octet-stream": {"schema": {"type": "string"}}}
     elif "response" in known:
         ok["content"] = {"application/json": {"schema": known["response"]}}
+    elif "content_type" in known:  # an HTML page or an event stream
+        ok["content"] = {known["content_type"]: {"schema": {"type": "string"}}}
     op["responses"] = {
         "2XX": ok,
         "default": {

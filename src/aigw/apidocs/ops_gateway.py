@@ -11,6 +11,26 @@ GATEWAY_OPERATIONS: dict[tuple[str, str], S] = {
         "tags": ["mcp"],
         "body": obj({"jsonrpc": STR, "id": INT, "method": STR, "params": {"type": "object"}}),
     },
+    ("GET", "/mcp/sse"): {
+        "summary": "MCP legacy SSE transport (2024-11-05): opens an event stream whose first "
+        "event (endpoint) names the /mcp/message URL to post to; answers come as message "
+        "events, with keep-alive comments in between.",
+        "tags": ["mcp"],
+        "content_type": "text/event-stream",
+    },
+    ("POST", "/mcp/message"): {
+        "summary": "Post one JSON-RPC message (or a batch) to an MCP SSE session; 202, and "
+        "the answer goes out on the session's stream.",
+        "tags": ["mcp"],
+        "query": {"session_id": STR},
+        "body": obj({"jsonrpc": STR, "id": INT, "method": STR, "params": {"type": "object"}}),
+    },
+    ("GET", "/mcp/inspect"): {
+        "summary": "Live MCP inspector (HTML): paste a key and try every tool in the browser.",
+        "tags": ["mcp"],
+        "public": True,
+        "content_type": "text/html",
+    },
     ("GET", "/openapi.json"): {"summary": "This document.", "tags": ["docs"], "public": True},
     ("GET", "/llms.txt"): {
         "summary": "The gateway for LLMs, short.",

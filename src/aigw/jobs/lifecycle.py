@@ -13,7 +13,7 @@ from aigw.files.store import FileStore
 from aigw.jobs.queue_provider import QueueProviders
 from aigw.jobs.worker import JobWorker
 from aigw.server import appkeys
-from aigw.server.routes import alerts, apidocs, batches, files, jobs, mcp, webhooks
+from aigw.server.routes import alerts, apidocs, batches, files, jobs, mcp, mcp_sse, webhooks
 from aigw.webhooks.alerts import AlertWatcher, Thresholds, parse_thresholds, usd_to_micro_cents
 from aigw.webhooks.delivery import Deliverer
 
@@ -25,6 +25,7 @@ def setup(app: web.Application, environ: Mapping[str, str]) -> None:
     webhooks.setup_routes(app)
     batches.setup_routes(app)
     mcp.setup_routes(app)
+    mcp_sse.setup_routes(app)
     apidocs.setup_routes(app)
     alerts.setup_routes(app)
 

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from aigw.server.appkeys import DATABASE
-from aigw.web import api_reference, pages
+from aigw.web import api_reference, mcp_inspect, pages
 from aigw.web.adoption import AdoptionCache
 from aigw.web.render import static_file
 
@@ -42,3 +42,4 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/dashboard", pages.dashboard_page)
     app.router.add_get("/static/{name}", static_file)
     api_reference.setup_routes(app)
+    app.router.add_get("/mcp/inspect", mcp_inspect.inspect_page)

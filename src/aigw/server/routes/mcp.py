@@ -143,3 +143,9 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/mcp", mcp_post)
     app.router.add_get("/mcp", mcp_other)
     app.router.add_delete("/mcp", mcp_other)
+
+
+async def answer(ctx: Ctx, message: Any, audio: bool) -> dict[str, Any] | None:
+    """One JSON-RPC message answered exactly as ``POST /mcp`` answers it (same tools, billing
+    and errors); the legacy SSE transport (routes/mcp_sse.py) sends the answer on its stream."""
+    return await _handle(ctx, message, audio)
