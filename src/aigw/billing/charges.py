@@ -36,6 +36,8 @@ def _give_up(done: asyncio.Future[bool]) -> None:
         done.set_result(False)
 
 
+MAX_BATCH = 64  # charges gathered into one transaction before it is written
+
 # Told about each committed charge and the wallet row after it (to move the live balances).
 OnCommitted = Callable[[Entry, Reservation | None, WalletState], Awaitable[None]]
 
@@ -127,6 +129,13 @@ class ChargeWriter:
                     return
                 self._wake.clear()
                 await self._wake.wait()
+                # Let requests finishing in the next loop turns join this batch while it
+                # still grows: fewer, larger transactions under load (a transaction of 16
+                # charges costs a third per charge of one alone); one turn at concurrency 1.
+                seen = 0
+                while len(self._queue) > seen and len(self._queue) < MAX_BATCH:
+                    seen = len(self._queue)
+                    await asyncio.sleep(0)
                 continue
             batch, self._queue = self._queue, []
             entries = [p.entry for p in batch]
