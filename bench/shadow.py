@@ -99,7 +99,7 @@ async def run(base: str, key: str, n: int, rounds: int, pid: int, gap: float) ->
             await measure(session, base, key, model, 20)
         for _ in range(rounds):
             for name, (model, paced) in CASES.items():
-                count = n if not paced else max(50, n // 5)
+                count = n if not paced else max(50, n // 2)
                 before = cpu_ticks(pid)
                 samples[name] += await measure(
                     session, base, key, model, count, gap if paced else 0
