@@ -72,6 +72,9 @@ async def _source(app: web.Application, key: KeyInfo, request_id: str) -> Any:
 async def _body(app: web.Application, key: KeyInfo, entry: Any) -> request_bodies.StoredBody:
     settings = app[SETTINGS]
     stored = await request_bodies.load(app[DATABASE], entry.id)
+    if stored is None:  # maybe in this process's buffer, or in a flush under way: wait for it
+        await app[REQUEST_LOG].flush()
+        stored = await request_bodies.load(app[DATABASE], entry.id)
     if stored is not None:
         return stored
     if not await get_account_store_bodies(app[DATABASE], key.account_id):

@@ -133,8 +133,8 @@ class RequestLogWriter:
         self._close_timeout = close_timeout
         self._buffer: deque[RequestLogEntry] = deque(maxlen=self._max_buffer)
         self._inflight: list[RequestLogEntry] = []  # taken from the buffer, not yet written
-        # Request bodies and outputs for replays (store/request_bodies.py), written after
-        # the log rows of the same flush.
+        # Request bodies and outputs for replays (store/request_bodies.py), written before
+        # the log rows of the same flush: a request visible in the log has its body stored.
         self._bodies: deque[BodyEntry] = deque(maxlen=self._max_buffer)
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -191,6 +191,8 @@ class RequestLogWriter:
             # for the next flush, so a steady trickle does not become back-to-back tiny batches.
             left = len(self._buffer)
             try:
+                if self._bodies:
+                    await self._write_bodies()
                 while self._inflight or (left > 0 and self._buffer):
                     if not self._inflight:
                         n = min(left, len(self._buffer), self._max_batch)
@@ -198,8 +200,6 @@ class RequestLogWriter:
                         self._inflight = [self._buffer.popleft() for _ in range(n)]
                     await self._write(list(map(self._params, self._inflight)))
                     self._inflight = []
-                if self._bodies:
-                    await self._write_bodies()
             finally:
                 self._report_drops()
 
