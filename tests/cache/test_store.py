@@ -4,7 +4,6 @@ down or silent is a fast miss."""
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import socket
 import threading
@@ -16,22 +15,6 @@ import pytest
 from aigw.cache.redis_store import RedisCache
 from aigw.cache.store import MAX_VECTORS_PER_SCOPE, CacheBackend, MemoryCache
 from aigw.errors import ServiceUnavailable
-
-REDIS_URL = os.environ.get("AIGW_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping()
-    except redis.RedisError as exc:
-        message = f"Redis not reachable at {REDIS_URL} ({exc}); set AIGW_TEST_REDIS_URL"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    return REDIS_URL
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
