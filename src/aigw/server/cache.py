@@ -12,14 +12,14 @@ miss``; ``bypass`` when the cache was not consulted.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from aigw.billing.pricing import micro_cents_to_cents_str, micro_cents_to_usd
 from aigw.cache import entry as entries
-from aigw.cache.keys import read_ask
+from aigw.cache.keys import CacheAsk, read_ask
 from aigw.cache.redis_store import RedisCache
 from aigw.cache.semantic import Payer, embedder_for
 from aigw.cache.service import BYPASS, HIT, MISS, SEMANTIC_HIT, Hit, Lookup, ResponseCache
@@ -80,6 +80,25 @@ async def serve_from_cache(
     request: web.Request, meter: Meter, body: dict[str, Any], stream: bool
 ) -> web.Response | None:
     """A hit's whole answer, or None (the request goes upstream; a miss is remembered)."""
+    found = await find(request, meter, body, ResponseCache.plan)
+    if found is None:
+        return None
+    cache, lookup, hit = found
+    if hit is None:
+        missed(request, lookup, stream)
+        return None
+    return await _serve_hit(request, meter, cache, hit, body, stream)
+
+
+# Plans a request's lookup (chat: ResponseCache.plan; /v1/messages: cache/messages_keys.plan).
+Planner = Callable[[ResponseCache, CacheAsk, str, str, dict[str, Any]], Lookup | None]
+
+
+async def find(
+    request: web.Request, meter: Meter, body: dict[str, Any], planner: Planner
+) -> tuple[ResponseCache, Lookup, Hit | None] | None:
+    """Consult the cache: (cache, lookup, the hit or None), or None when the request does not
+    use it (no cache, or bypassed: recorded for the response's cache header)."""
     cache = request.app.get(CACHE)
     if cache is None or meter.key is None or meter.model is None:
         return None
@@ -89,19 +108,21 @@ async def serve_from_cache(
         default_ttl=cache.ttl,
         default_similarity=cache.similarity,
     )
-    lookup = cache.plan(ask, meter.key.account_id, meter.model.id, body)
+    lookup = planner(cache, ask, meter.key.account_id, meter.model.id, body)
     if lookup is None:
-        request[_STATE] = BYPASS
+        consulted(request, BYPASS)
         return None
     if lookup.scope is not None:  # semantic: an upstream embedding model bills the caller
         lookup.payer = Payer(meter.key, meter.tag)
-    hit = await cache.lookup(lookup)
-    if hit is None:
-        if stream:
-            lookup.capture = []
-        request[_STATE] = lookup
-        return None
-    return await _serve_hit(request, meter, cache, hit, body, stream)
+    return cache, lookup, await cache.lookup(lookup)
+
+
+def missed(request: web.Request, lookup: Lookup, stream: bool) -> None:
+    """The request goes upstream; its answer is stored (a stream's bytes as they are sent)."""
+    lookup.status = MISS
+    if stream:
+        lookup.capture = []
+    consulted(request, lookup)
 
 
 async def _serve_hit(

@@ -16,11 +16,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from aigw.cache import messages_entry
-from aigw.cache.keys import read_ask
 from aigw.cache.messages_keys import plan
-from aigw.cache.semantic import Payer
-from aigw.cache.service import BYPASS, MISS
-from aigw.server.cache import CACHE, bill_hit, consulted, lookup_of
+from aigw.server.cache import CACHE, bill_hit, find, lookup_of, missed
 from aigw.server.middleware import REQUEST_ID, client_request_id
 
 if TYPE_CHECKING:
@@ -33,31 +30,16 @@ async def serve_messages_from_cache(
     request: web.Request, meter: Meter, body: dict[str, Any], stream: bool
 ) -> web.Response | None:
     """A hit's whole answer (Message or event stream), or None: the request goes upstream."""
-    cache = request.app.get(CACHE)
-    if cache is None or meter.key is None or meter.model is None:
+    found = await find(request, meter, body, plan)
+    if found is None:
         return None
-    ask = read_ask(
-        request.headers,
-        default_mode=cache.default_mode,
-        default_ttl=cache.ttl,
-        default_similarity=cache.similarity,
-    )
-    lookup = plan(cache, ask, meter.key.account_id, meter.model.id, body)
-    if lookup is None:
-        consulted(request, BYPASS)
-        return None
-    if lookup.scope is not None:  # semantic: an upstream embedding model bills the caller
-        lookup.payer = Payer(meter.key, meter.tag)
-    hit = await cache.lookup(lookup)
+    cache, lookup, hit = found
     payload = None
     if hit is not None:
         answer = messages_entry.stream_answer if stream else messages_entry.whole_answer
         payload = answer(hit.entry)
     if hit is None or payload is None:  # an unreadable entry is a miss (and is replaced)
-        lookup.status = MISS
-        if stream:
-            lookup.capture = []
-        consulted(request, lookup)
+        missed(request, lookup, stream)
         return None
     headers = await bill_hit(request, meter, cache, hit, messages_entry.usage_of(hit.entry))
     headers[REQUEST_ID] = client_request_id(request) or meter.request_id
