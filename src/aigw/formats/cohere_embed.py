@@ -9,23 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from aigw.core.usage import Usage
 from aigw.errors import InvalidRequest, UpstreamError
 from aigw.formats.embedding_vectors import embeddings_body
 from aigw.formats.media_answers import Decode, MediaAnswer, estimate_tokens, rerank_answer
 from aigw.formats.openai_media import MediaRequest, documents_of
-
-
-def _json(raw: bytes) -> dict[str, Any]:
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise UpstreamError("The upstream provider returned a malformed response.") from None
-    if not isinstance(data, dict):
-        raise UpstreamError("The upstream provider returned an unexpected response.")
-    return data
+from aigw.formats.upstream_json import decode_object
 
 
 def encode_embed(req: MediaRequest, upstream_model: str) -> dict[str, Any]:
@@ -44,7 +33,7 @@ def encode_embed(req: MediaRequest, upstream_model: str) -> dict[str, Any]:
 
 def embed_decoder(req: MediaRequest, gateway_model: str) -> Decode:
     def decode(raw: bytes) -> MediaAnswer:
-        data = _json(raw)
+        data = decode_object(raw)
         embeddings = data.get("embeddings")
         floats = embeddings.get("float") if isinstance(embeddings, dict) else None
         if not isinstance(floats, list) or len(floats) != len(req.texts):
@@ -78,7 +67,7 @@ def rerank_decoder(req: MediaRequest) -> Decode:
     docs = documents_of(req)
 
     def decode(raw: bytes) -> MediaAnswer:
-        data = _json(raw)
+        data = decode_object(raw)
         results = data.get("results")
         if not isinstance(results, list):
             raise UpstreamError("The upstream provider returned an unexpected response.")

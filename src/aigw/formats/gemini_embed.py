@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from aigw.core.usage import Usage
 from aigw.errors import InvalidRequest, UpstreamError
 from aigw.formats.embedding_vectors import embeddings_body
 from aigw.formats.media_answers import Decode, MediaAnswer, estimate_tokens
 from aigw.formats.openai_media import MediaRequest
+from aigw.formats.upstream_json import decode_object
 
 
 def encode_request(req: MediaRequest, upstream_model: str) -> dict[str, Any]:
@@ -36,11 +35,7 @@ def decoder(req: MediaRequest, gateway_model: str) -> Decode:
     tokens = estimate_tokens(req)
 
     def decode(raw: bytes) -> MediaAnswer:
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise UpstreamError("The upstream provider returned a malformed response.") from None
-        items = data.get("embeddings") if isinstance(data, dict) else None
+        items = decode_object(raw).get("embeddings")
         if not isinstance(items, list) or len(items) != len(req.texts):
             raise UpstreamError("The upstream provider returned an unexpected response.")
         vectors = []

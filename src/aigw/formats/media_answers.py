@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import orjson
-
 from aigw.core.units import Units
 from aigw.core.usage import Usage
 from aigw.errors import UpstreamError
@@ -25,6 +23,7 @@ from aigw.formats.openai_media import (
     speech_type,
     transcript_is_json,
 )
+from aigw.formats.upstream_json import decode_object
 
 JSON = "application/json"
 # Speech models say about 15 characters a second; used only for models priced per second.
@@ -46,16 +45,6 @@ class MediaAnswer:
 Decode = Callable[[bytes], MediaAnswer]
 
 
-def _json(raw: bytes) -> dict[str, Any]:
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise UpstreamError("The upstream provider returned a malformed response.") from None
-    if not isinstance(data, dict):
-        raise UpstreamError("The upstream provider returned an unexpected response.")
-    return data
-
-
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -71,7 +60,7 @@ def estimate_tokens(req: MediaRequest) -> int:
 
 def decode_embeddings(req: MediaRequest) -> Decode:
     def decode(raw: bytes) -> MediaAnswer:
-        data = _json(raw)
+        data = decode_object(raw)
         if not isinstance(data.get("data"), list):
             raise UpstreamError("The upstream provider returned an unexpected response.")
         usage = _dict(data.get("usage"))
@@ -86,7 +75,7 @@ def decode_images(req: MediaRequest) -> Decode:
     billed per image returned."""
 
     def decode(raw: bytes) -> MediaAnswer:
-        data = _json(raw)
+        data = decode_object(raw)
         images = data.get("data")
         if not isinstance(images, list):
             raise UpstreamError("The upstream provider returned an unexpected response.")
@@ -132,7 +121,7 @@ def decode_transcription(req: MediaRequest) -> Decode:
         if not as_json:
             text = raw.decode("utf-8", "replace")
             return MediaAnswer(text, content_type="text/plain", units=Units(seconds=estimated))
-        data = _json(raw)
+        data = decode_object(raw)
         if not isinstance(data.get("text"), str):
             raise UpstreamError("The upstream provider returned an unexpected response.")
         usage = _dict(data.get("usage"))
@@ -158,7 +147,7 @@ def decode_moderation(req: MediaRequest) -> Decode:
     tokens = Usage(prompt_tokens=estimate_tokens(req))
 
     def decode(raw: bytes) -> MediaAnswer:
-        data = _json(raw)
+        data = decode_object(raw)
         if not isinstance(data.get("results"), list):
             raise UpstreamError("The upstream provider returned an unexpected response.")
         return MediaAnswer(data, usage=tokens)
@@ -172,7 +161,7 @@ def decode_rerank(req: MediaRequest) -> Decode:
     docs = req.texts[1:]
 
     def decode(raw: bytes) -> MediaAnswer:
-        data = _json(raw)
+        data = decode_object(raw)
         results = data.get("results")
         if not isinstance(results, list):
             raise UpstreamError("The upstream provider returned an unexpected response.")

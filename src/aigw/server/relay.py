@@ -13,6 +13,7 @@ from aiohttp import web
 from aigw.errors import GatewayError, GatewayTimeout, UpstreamError
 from aigw.formats.openai_chat import usage_from_openai
 from aigw.formats.openai_stream import OpenAIStreamTap, error_event
+from aigw.formats.upstream_json import decode_object
 from aigw.server.metering import CLIENT_CLOSED, Meter
 
 log = logging.getLogger("aigw.relay")
@@ -22,11 +23,8 @@ DONE_FRAME = b"data: [DONE]\n\n"
 
 def parse_answer(raw: bytes) -> dict[str, Any]:
     """A whole OpenAI-format answer, decoded while another deployment can still be tried."""
-    try:
-        data: Any = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise UpstreamError("The upstream provider returned a malformed response.") from None
-    if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
+    data = decode_object(raw)
+    if not isinstance(data.get("choices"), list):
         raise UpstreamError("The upstream provider returned an unexpected response.")
     return data
 

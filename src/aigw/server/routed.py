@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from aigw.billing.estimate import max_prompt_tokens, reserve_amount
-from aigw.errors import UpstreamError
 from aigw.formats import openai_translate as oai
 from aigw.formats.anthropic_stream import AnthropicStreamDecoder
 from aigw.formats.openai_chat import GATEWAY_FIELDS, prepare_upstream
+from aigw.formats.upstream_json import decode_object
 from aigw.providers.anthropic import AnthropicAdapter
 from aigw.server.relay import parse_answer
 from aigw.server.translated import SSE, UpstreamCall, plan_call, provider_options
@@ -170,10 +170,4 @@ class MessagesCalls:
 
 def parse_message(raw: bytes) -> tuple[dict[str, Any], int]:
     """A whole Anthropic Message (and its size, to estimate usage it does not report)."""
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise UpstreamError("The upstream provider returned a malformed response.") from None
-    if not isinstance(data, dict):
-        raise UpstreamError("The upstream provider returned an unexpected response.")
-    return data, len(raw)
+    return decode_object(raw), len(raw)
