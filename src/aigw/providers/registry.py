@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
-
 from aigw.config import Secret, Settings
 from aigw.errors import ConfigError, ProviderNotConfigured
+from aigw.net import HttpClient
 from aigw.providers.base import Endpoint, ProviderAdapter, Translator, translator_of
 
 if TYPE_CHECKING:
@@ -93,14 +92,14 @@ class Upstream:
 
     endpoint: Endpoint
     adapter: ProviderAdapter
-    session: aiohttp.ClientSession
+    http: HttpClient
     # The adapter's translating side (None: an OpenAI-format upstream), found once here: an
     # isinstance() against a runtime-checkable Protocol costs ~10 µs, too much per request.
     translator: Translator | None
 
 
 class ProviderRegistry:
-    """Live upstreams: one pooled aiohttp client per provider, created on first use."""
+    """Live upstreams: one pooled HTTP client (aigw.net) per provider, created on first use."""
 
     def __init__(
         self,
@@ -129,22 +128,15 @@ class ProviderRegistry:
                 "which this gateway has no adapter for."
             )
         endpoint = resolve_endpoint(provider, self._settings, self._environ)
-        upstream = Upstream(endpoint, adapter, self._new_session(), translator_of(adapter))
+        upstream = Upstream(endpoint, adapter, self._new_client(), translator_of(adapter))
         self._upstreams[provider_id] = upstream
         return upstream
 
-    def _new_session(self) -> aiohttp.ClientSession:
-        timeout = aiohttp.ClientTimeout(
-            total=self._settings.upstream_total_timeout,
-            sock_connect=self._settings.upstream_connect_timeout,
-        )
-        connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, keepalive_timeout=30)
-        return aiohttp.ClientSession(
-            connector=connector,
-            timeout=timeout,
-            auto_decompress=True,
-            skip_auto_headers=("User-Agent",),
-            json_serialize=lambda obj: "",  # bodies are pre-encoded bytes
+    def _new_client(self) -> HttpClient:
+        return HttpClient(
+            connect_timeout=self._settings.upstream_connect_timeout,
+            total_timeout=self._settings.upstream_total_timeout,
+            keepalive=30.0,
         )
 
     @staticmethod
@@ -158,5 +150,5 @@ class ProviderRegistry:
 
     async def close(self) -> None:
         for upstream in self._upstreams.values():
-            await upstream.session.close()
+            await upstream.http.close()
         self._upstreams.clear()

@@ -11,9 +11,8 @@ import asyncio
 import random
 import time
 
-import aiohttp
-
 from aigw.errors import GatewayError, GatewayTimeout, UpstreamError
+from aigw.net import Response, TransportError
 from aigw.providers.openai_compatible import retry_after_seconds
 from aigw.providers.registry import Upstream
 
@@ -33,18 +32,18 @@ async def send(
     *,
     max_attempts: int,
     deadline: float,
-) -> aiohttp.ClientResponse:
+) -> Response:
     """The first 2xx response (caller must release it), else the mapped error."""
     last_error: GatewayError | None = None
     for attempt in range(max(1, max_attempts)):
         wait = 0.0
         try:
-            response = await upstream.session.post(url, data=body, headers=headers)
-        except (TimeoutError, aiohttp.ServerTimeoutError):
+            response = await upstream.http.post(url, data=body, headers=headers)
+        except TimeoutError:
             last_error = GatewayTimeout(
                 f"Upstream provider '{upstream.endpoint.provider_id}' did not answer in time."
             )
-        except aiohttp.ClientError:
+        except TransportError:
             last_error = UpstreamError(
                 f"Could not reach upstream provider '{upstream.endpoint.provider_id}'."
             )
@@ -53,7 +52,7 @@ async def send(
                 return response
             try:
                 error_body = await response.read()
-            except (aiohttp.ClientError, TimeoutError):
+            except (TransportError, TimeoutError):
                 error_body = b""
             finally:
                 response.release()

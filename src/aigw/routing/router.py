@@ -26,8 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-import aiohttp
-
 from aigw.errors import (
     GatewayError,
     GatewayTimeout,
@@ -38,6 +36,7 @@ from aigw.errors import (
     ServiceUnavailable,
     UpstreamError,
 )
+from aigw.net import Response, TransportError
 from aigw.providers.registry import ProviderRegistry
 from aigw.routing.auto import AutoRouter, is_auto
 from aigw.routing.deployments import Candidate, Deployments, Plan
@@ -92,7 +91,7 @@ class Route:
     attempts: int = 0
     started: float = 0.0  # monotonic start of the answering attempt
     ttft: float | None = None  # its time to first byte (streams)
-    response: aiohttp.ClientResponse | None = None  # a started stream, to relay
+    response: Response | None = None  # a started stream, to relay
     first: bytes = b""  # the stream's first chunk, already read
     body: Any = None  # a whole answer, decoded
 
@@ -261,26 +260,26 @@ class Router:
         raise self._annotate(last, route)
 
     async def _attempt(self, route: Route, cand: Candidate, call: Outbound, stream: bool) -> None:
-        session = cand.upstream.session
+        http = cand.upstream.http
         started = time.monotonic()
-        response: aiohttp.ClientResponse | None = None
+        response: Response | None = None
         try:
             if stream:
                 async with asyncio.timeout(self.ttft):
-                    response = await session.post(call.url, data=call.payload, headers=call.headers)
+                    response = await http.post(call.url, data=call.payload, headers=call.headers)
                     if response.status >= 300:
                         raise await _upstream_error(cand, response)
                     if response.content_type == call.stream_content_type:
-                        first = await response.content.readany()
+                        first = await response.readany()
                         if not first:
                             raise UpstreamError("The upstream stream ended before it started.")
                         route.ttft = time.monotonic() - started
-                        _watch_gaps(response, self.idle)
+                        response.watch_gaps(self.idle)
                         route.started, route.response, route.first = started, response, first
                         return
                     route.body = await _whole(response, call, self.idle)
             else:
-                response = await session.post(call.url, data=call.payload, headers=call.headers)
+                response = await http.post(call.url, data=call.payload, headers=call.headers)
                 if response.status >= 300:
                     raise await _upstream_error(cand, response)
                 route.body = await _whole(response, call, self.idle)
@@ -292,7 +291,7 @@ class Router:
             _close(response)
             who = cand.model.provider
             raise GatewayTimeout(f"Upstream provider '{who}' did not answer in time.") from None
-        except aiohttp.ClientError:
+        except TransportError:
             _close(response)
             raise UpstreamError(
                 f"Could not reach upstream provider '{cand.model.provider}'."
@@ -324,31 +323,16 @@ class Router:
         return err
 
 
-async def _whole(response: aiohttp.ClientResponse, call: Outbound, idle: float | None) -> Any:
-    _watch_gaps(response, idle)
-    raw = await response.read()
-    response.release()
+async def _whole(response: Response, call: Outbound, idle: float | None) -> Any:
+    response.watch_gaps(idle)
+    raw = await response.read()  # releases the connection to the pool
     return call.decode(raw)
 
 
-def _watch_gaps(response: aiohttp.ClientResponse, seconds: float | None) -> None:
-    """From now on, a gap longer than ``seconds`` between chunks ends the read (TimeoutError):
-    aiohttp's own per-read timer, re-armed on every chunk, so it costs nothing extra.
-
-    Only while the body is still arriving: aiohttp drops the timer when the body ends, and a
-    timer armed after that would fire on the idle pooled connection and fail its next call.
-    """
-    connection = response.connection
-    protocol = connection.protocol if connection is not None else None
-    if protocol is not None and seconds and not response.content.is_eof():
-        protocol.read_timeout = seconds
-        protocol.start_timeout()
-
-
-async def _upstream_error(cand: Candidate, response: aiohttp.ClientResponse) -> GatewayError:
+async def _upstream_error(cand: Candidate, response: Response) -> GatewayError:
     try:
         body = await response.read()
-    except (aiohttp.ClientError, TimeoutError):
+    except (TransportError, TimeoutError):
         body = b""
     finally:
         response.release()
@@ -356,7 +340,7 @@ async def _upstream_error(cand: Candidate, response: aiohttp.ClientResponse) -> 
     return upstream.adapter.map_error(upstream.endpoint, response.status, body, response.headers)
 
 
-def _close(response: aiohttp.ClientResponse | None) -> None:
+def _close(response: Response | None) -> None:
     if response is not None:
         response.close()
 

@@ -6,7 +6,6 @@ import asyncio
 import logging
 from typing import Any
 
-import aiohttp
 import orjson
 from aiohttp import web
 
@@ -14,6 +13,7 @@ from aigw.errors import GatewayError, GatewayTimeout, UpstreamError
 from aigw.formats.openai_chat import usage_from_openai
 from aigw.formats.openai_stream import OpenAIStreamTap, error_event
 from aigw.formats.upstream_json import decode_object
+from aigw.net import Response, TransportError
 from aigw.server.metering import CLIENT_CLOSED, Meter
 
 log = logging.getLogger("aigw.relay")
@@ -50,7 +50,7 @@ async def relay_json(
 
 async def relay_stream(
     request: web.Request,
-    upstream_response: aiohttp.ClientResponse,
+    upstream_response: Response,
     meter: Meter,
     base_headers: dict[str, str],
     *,
@@ -88,7 +88,7 @@ async def relay_stream(
                 meter.mark_first_byte()
                 meter.keep(out)
                 await response.write(out)
-        async for chunk in upstream_response.content.iter_any():
+        async for chunk in upstream_response.chunks():
             out = tap.feed(chunk)
             if tap.done and out.endswith(DONE_FRAME):
                 out, ending = out[: -len(DONE_FRAME)], DONE_FRAME
@@ -118,7 +118,7 @@ async def relay_stream(
         raise
     except TimeoutError:
         ending = _failure(meter, GatewayTimeout("The upstream stream timed out."))
-    except aiohttp.ClientError:
+    except TransportError:
         ending = _failure(meter, UpstreamError("The upstream stream broke off."))
     _produced(meter, tap, upstream_response, client_gone)
     return await finish_stream(response, meter, ending, client_gone=client_gone)
@@ -146,7 +146,7 @@ async def finish_stream(
 def _produced(
     meter: Meter,
     tap: OpenAIStreamTap,
-    upstream_response: aiohttp.ClientResponse,
+    upstream_response: Response,
     client_gone: bool,
 ) -> None:
     """Stop the upstream and price what it produced: its usage, or an estimate."""

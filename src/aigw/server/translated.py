@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-import aiohttp
 import orjson
 from aiohttp import web
 
@@ -28,6 +27,7 @@ from aigw.errors import GatewayError, GatewayTimeout, UpstreamError
 from aigw.formats import openai_translate as oai
 from aigw.formats.openai_chat import prepare_upstream
 from aigw.formats.params import WARNING_HEADER
+from aigw.net import Response, TransportError
 from aigw.server.appkeys import PROVIDERS
 from aigw.server.metering import CLIENT_CLOSED, Meter
 from aigw.server.relay import finish_stream, meter_cost
@@ -196,17 +196,17 @@ async def _relay_whole(
     )
 
 
-async def stream_chunks(first: bytes, response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+async def stream_chunks(first: bytes, response: Response) -> AsyncIterator[bytes]:
     """The stream's chunks, the first one already read by the router."""
     if first:
         yield first
-    async for chunk in response.content.iter_any():
+    async for chunk in response.chunks():
         yield chunk
 
 
 async def _relay_stream(
     request: web.Request,
-    upstream_response: aiohttp.ClientResponse,
+    upstream_response: Response,
     first: bytes,
     meter: Meter,
     call: UpstreamCall,
@@ -264,7 +264,7 @@ async def _relay_stream(
         raise
     except TimeoutError:
         ending = _stream_failed(meter, client, writer, GatewayTimeout("The upstream timed out."))
-    except aiohttp.ClientError:
+    except TransportError:
         ending = _stream_failed(meter, client, writer, UpstreamError("The upstream broke off."))
     _produced(meter, writer, decoder, upstream_response, client_gone, produced)
     return await finish_stream(response, meter, ending, client_gone=client_gone)
@@ -282,7 +282,7 @@ def _produced(
     meter: Meter,
     writer: Writer | None,
     decoder: StreamDecoder,
-    upstream_response: aiohttp.ClientResponse,
+    upstream_response: Response,
     client_gone: bool,
     produced: int,
 ) -> None:

@@ -14,7 +14,6 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import orjson
 from aiohttp import web
 
@@ -35,6 +34,7 @@ from aigw.formats.anthropic_messages import (
     usage_from_anthropic,
 )
 from aigw.formats.anthropic_stream import AnthropicEventWriter, AnthropicStreamTap
+from aigw.net import Response, TransportError
 from aigw.providers.anthropic import AnthropicAdapter
 from aigw.routing import retry
 from aigw.routing.auto import absorb_headers, is_auto
@@ -205,7 +205,7 @@ async def _whole_message(
 
 async def _tap_stream(
     request: web.Request,
-    upstream_response: aiohttp.ClientResponse,
+    upstream_response: Response,
     first: bytes,
     meter: Meter,
     headers: dict[str, str],
@@ -251,7 +251,7 @@ async def _tap_stream(
         raise
     except TimeoutError:
         ending = _stream_error(meter, GatewayTimeout("The upstream stream timed out."))
-    except aiohttp.ClientError:
+    except TransportError:
         ending = _stream_error(meter, UpstreamError("The upstream stream broke off."))
     _tap_produced(meter, tap, upstream_response, client_gone, events)
     return await finish_stream(response, meter, ending, client_gone=client_gone)
@@ -260,7 +260,7 @@ async def _tap_stream(
 def _tap_produced(
     meter: Meter,
     tap: AnthropicStreamTap,
-    upstream_response: aiohttp.ClientResponse,
+    upstream_response: Response,
     client_gone: bool,
     events: int,
 ) -> None:
@@ -297,7 +297,9 @@ async def count_tokens(request: web.Request) -> web.StreamResponse:
                 deadline=time.monotonic() + 30,
             )
             try:
-                data = await response.json(content_type=None)
+                data = orjson.loads(await response.read())
+            except orjson.JSONDecodeError:
+                data = None
             finally:
                 response.release()
             tokens = data.get("input_tokens") if isinstance(data, dict) else None
@@ -310,7 +312,7 @@ async def count_tokens(request: web.Request) -> web.StreamResponse:
         )
     except GatewayError as err:
         return error_response(err, request)
-    except (aiohttp.ClientError, TimeoutError):
+    except (TransportError, TimeoutError):
         return error_response(UpstreamError("The upstream provider did not answer."), request)
     except web.HTTPException as exc:
         return error_response(_http_error(exc), request)
