@@ -180,3 +180,28 @@ def test_a_malformed_event_stops_the_pass_through() -> None:
     out = tap.feed(good + b"data: {not json\n\n" + good)
     assert out == good and tap.malformed
     assert tap.feed(good) == b""
+
+
+@pytest.mark.parametrize("name", sorted(RECORDINGS))
+def test_whole_runs_and_single_events_give_the_same_bytes(name: str) -> None:
+    """Reads of whole one-line events take a fast path (no per-event loop); it must send
+    exactly what feeding the events one at a time sends."""
+    data, upstream = RECORDINGS[name]
+    events = [e + b"\n\n" for e in _events(data.replace(b"\r\n", b"\n"))]
+
+    def run(reads: list[bytes]) -> tuple[bytes, Usage | None, int]:
+        tap = OpenAIStreamTap(upstream_model=upstream, gateway_model="gw/m", show_usage=True)
+        out = b"".join(tap.feed(r) for r in reads) + tap.finish()
+        return out, tap.usage, tap.events
+
+    one_by_one = run(events)
+    assert run([b"".join(events)]) == one_by_one
+    assert run([b"".join(events[:2]), b"".join(events[2:-3]), b"".join(events[-3:])]) == one_by_one
+
+
+def test_a_malformed_event_inside_a_run_of_objects_is_caught() -> None:
+    tap = OpenAIStreamTap(upstream_model="m", gateway_model="m", show_usage=False)
+    good = b'data: {"model":"m","choices":[{"delta":{"content":"hi"}}]}\n\n'
+    assert tap.feed(good) == good  # the first read: the tap learns the model's name
+    out = tap.feed(good + b'data: {"choices":[\n\n' + b'data: {"x":1}}\n\n')
+    assert out == good and tap.malformed

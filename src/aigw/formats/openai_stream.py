@@ -86,6 +86,14 @@ class OpenAIStreamTap:
         if self.malformed:
             return b""
         buf = self._pending + chunk if self._pending else chunk
+        patterns = self._patterns
+        if patterns is not None and buf.endswith(b"}\n\n") and _plain_run(buf):
+            # The usual read mid-stream: whole one-line events, none with usage or an error.
+            self._pending = b""
+            for old, new in patterns:
+                buf = buf.replace(old, new)
+            self.events += buf.count(b"\n\n")
+            return buf
         cut = _boundary(buf)
         if cut == 0:
             self._pending = buf
@@ -172,6 +180,20 @@ class OpenAIStreamTap:
         else:
             return b""  # the usage-only chunk the client did not ask for
         return b"data: " + orjson.dumps(obj) + b"\n\n"
+
+
+def _plain_run(buf: bytes) -> bool:
+    """Whole ``data: {...}`` events of one line each, none carrying usage or an error: the
+    bytes can go out with only the model renamed (checked with whole-buffer scans)."""
+    events = buf.count(b"\n\n")
+    return (
+        buf.startswith(b"data: {")
+        and buf.count(b"\n") == 2 * events
+        and buf.count(b"}\n\ndata: {") == events - 1
+        and b'"error"' not in buf
+        and b'"usage":{' not in buf
+        and b'"usage": {' not in buf
+    )
 
 
 def _event_start(buf: bytes, lo: int, pos: int) -> int:

@@ -56,12 +56,33 @@ def frame(data: bytes, event: str | None = None) -> bytes:
     return b"event: " + event.encode() + b"\ndata: " + data + b"\n\n"
 
 
+_DONE_FRAME = b"data: [DONE]\n\n"
+
+
+def _one_line_objects(ready: bytes) -> bool:
+    """True when ``ready`` is nothing but ``data: {...}`` events of one line each (OpenAI's
+    own framing), the last possibly ``[DONE]``: proven with a few whole-buffer counts, no
+    loop over the events. Anything else (CRLF, comments, names) takes the exact check."""
+    body = ready[: -len(_DONE_FRAME)] if ready.endswith(_DONE_FRAME) else ready
+    if not body:
+        return True
+    events = body.count(b"\n\n")
+    return (
+        body.startswith(b"data: {")
+        and body.endswith(b"}\n\n")
+        and body.count(b"\n") == 2 * events  # no line inside an event but its data line
+        and body.count(b"}\n\ndata: {") == events - 1  # every event starts { and ends }
+    )
+
+
 def first_malformed_event(ready: bytes) -> int:
     """Offset of the first event whose data is not a JSON object (nor ``[DONE]``), or -1.
 
     A structural check at C speed (no decoding): the payload must begin with ``{`` and end
     with ``}``. It catches truncated and garbled frames; a ``data:`` at a line start cannot
     occur inside a JSON string, whose newlines are escaped."""
+    if _one_line_objects(ready):
+        return -1
     pos = 0
     while True:
         if ready.startswith(b"data:", pos):

@@ -106,12 +106,13 @@ class Response:
         return data
 
     async def readany(self) -> bytes:
-        """The next piece of the body as it arrived; ``b""`` at its end."""
+        """All of the body that has arrived and not been read yet; ``b""`` at its end."""
         while True:
             chunks = self._chunks
-            if chunks:
-                data = chunks.popleft()
-                self._size -= len(data)
+            if chunks:  # everything that has arrived: one pass of the relay, not one per piece
+                data = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
+                chunks.clear()
+                self._size = 0
                 if self._paused and self._size <= LOW_WATER:
                     self._paused = False
                     self._conn.resume_reading()
