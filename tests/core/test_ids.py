@@ -22,9 +22,19 @@ def test_ids_are_24_hex_digits_and_unique() -> None:
 
 def test_counter_wrap_draws_a_new_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ids, "_COUNTER_LIMIT", 3)
+    ids._reseed()  # the limit applies from the next prefix drawn
     made = [ids.unique_hex24() for _ in range(10)]
     assert len(set(made)) == 10
-    assert len({i[:16] for i in made}) >= 3  # at most 3 ids per prefix
+    assert len({i[:16] for i in made}) >= 4  # at most 3 ids per prefix
+    assert [int(i[16:], 16) for i in made[:3]] == [0, 1, 2]  # prefix, then the counter
+    monkeypatch.undo()
+    ids._reseed()
+
+
+def test_ids_count_up_from_a_random_prefix() -> None:
+    first, second = ids.unique_hex24(), ids.unique_hex24()
+    assert first[:16] == second[:16]
+    assert int(second[16:], 16) == int(first[16:], 16) + 1
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")

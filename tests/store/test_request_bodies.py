@@ -9,6 +9,7 @@ import zlib
 from sqlalchemy import select
 
 from aigw.evals import store as evals_store
+from aigw.replays.capture import output_text
 from aigw.store import request_bodies
 from aigw.store.accounts import create_account, set_account_store_bodies
 from aigw.store.db import Database
@@ -76,3 +77,82 @@ async def test_runs_whose_lease_ran_out_are_failed(database: Database) -> None:
     assert info is not None and info.status == "failed" and info.winner is None
     assert await evals_store.finish(database, live.id, "completed", winner_model="m")
     assert not await evals_store.finish(database, live.id, "failed")  # ends once
+
+
+SSE = [
+    b'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"}}]}\n\n',
+    b'data: {"choices":[{"index":0,"delta":{"content":"lo"}}]}\n\ndata: not json\n\n',
+    b'data: {"choices":[{"index":0,"delta":{"tool_calls":[{"function":{"arguments":"{}"}}]}}]}\n\n',
+    b"data: [DONE]\n\n",
+]
+ANSWERS: list[tuple[list[bytes] | None, bool]] = [
+    ([ANSWER], False),
+    ([ANSWER[:10], ANSWER[10:]], False),  # as sent, in pieces
+    ([b"not json"], False),  # unreadable: no text
+    (SSE, True),
+    ([b"data: [DONE]\n\n"], True),
+    ([], True),  # nothing sent
+    ([b""], False),
+    (None, False),  # the output was not captured
+]
+
+
+async def test_answers_are_kept_as_sent_and_read_as_their_text(database: Database) -> None:
+    account = await create_account(database, "as-sent")
+    entries = [
+        BodyEntry(f"req_{i}", account.id, 1_000, BODY, output, streamed)
+        for i, (output, streamed) in enumerate(ANSWERS)
+    ]
+    assert await request_bodies.write(database, entries) == len(entries)
+    for entry in entries:
+        stored = await request_bodies.load(database, entry.request_id)
+        assert stored is not None and stored.request == BODY
+        want = None
+        if entry.output is not None and b"".join(entry.output):  # what was stored before
+            want = output_text(entry.output, streamed=entry.streamed)
+        assert stored.output == want, entry
+
+
+async def test_rows_written_before_still_read(database: Database) -> None:
+    """Older rows kept the answer's text, zlib level 6, and the request at level 6."""
+    account = await create_account(database, "older")
+    async with database.engine.begin() as conn:
+        for rid, text in (("req_text", "Hi there"), ("req_none", None), ("req_empty", "")):
+            await conn.execute(
+                table.insert().values(
+                    request_id=rid,
+                    account_id=account.id,
+                    created_at=1_000,
+                    request=zlib.compress(BODY, 6),
+                    output=request_bodies.pack(text),
+                )
+            )
+    for rid, text in (("req_text", "Hi there"), ("req_none", None), ("req_empty", "")):
+        stored = await request_bodies.load(database, rid)
+        assert stored is not None and stored.request == BODY and stored.output == text
+
+
+async def test_opt_out_is_read_per_batch_for_any_number_of_accounts(database: Database) -> None:
+    accounts = [await create_account(database, f"acct-{i}") for i in range(12)]
+    refused = {a.id for a in accounts[::3]}
+    for account in accounts[::3]:
+        await set_account_store_bodies(database, account.id, False)
+    for size in (1, 2, 5, 12):
+        ids = {a.id for a in accounts[:size]}
+        assert await request_bodies.opted_out(database, ids) == ids & refused
+    assert await request_bodies.opted_out(database, set()) == set()
+    assert await request_bodies.opted_out(database, {"acct_unknown"}) == set()
+    # an opt-out (or back in) between two batches applies to the next batch
+    writer = RequestLogWriter(database)
+    first = accounts[1]
+    writer.record_body(BodyEntry("req_before", first.id, 1_000, BODY, None, False))
+    writer.record(log_entry("req_before", first.id, 1_000))
+    await set_account_store_bodies(database, first.id, False)  # before the batch is written
+    await writer.flush()
+    assert await request_bodies.load(database, "req_before") is None
+    await set_account_store_bodies(database, first.id, True)
+    writer.record_body(BodyEntry("req_after", first.id, 1_000, BODY, None, False))
+    writer.record(log_entry("req_after", first.id, 1_000))
+    await writer.flush()
+    assert await request_bodies.load(database, "req_after") is not None
+    await writer.close()

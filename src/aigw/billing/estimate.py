@@ -28,24 +28,45 @@ def typical_prompt_tokens(body_bytes: int) -> int:
     return body_bytes // BYTES_PER_TOKEN_TYPICAL + 1
 
 
-def max_output_tokens(model: Model, body: dict[str, Any], settings: Settings) -> int:
-    """The most output tokens the call may produce, over all of its ``n`` choices."""
+def output_ask(body: dict[str, Any]) -> tuple[int | None, int]:
+    """What the body asks for: (max output tokens per choice, when sane; choices ``n``)."""
     asked = body.get("max_completion_tokens") or body.get("max_tokens")
-    limit = asked if isinstance(asked, int) and asked > 0 else None
-    if limit is None:
-        limit = model.max_output_tokens or settings.reserve_output_tokens
-    elif model.max_output_tokens:
-        limit = min(limit, model.max_output_tokens)
     n = body.get("n")
-    return limit * (n if isinstance(n, int) and n > 1 else 1)
+    return (
+        asked if isinstance(asked, int) and asked > 0 else None,
+        n if isinstance(n, int) and n > 1 else 1,
+    )
+
+
+def max_output_tokens(
+    model: Model,
+    body: dict[str, Any],
+    settings: Settings,
+    ask: tuple[int | None, int] | None = None,
+) -> int:
+    """The most output tokens the call may produce, over all of its ``n`` choices.
+
+    ``ask`` is ``output_ask(body)`` when the caller already has it (one per request)."""
+    limit, n = output_ask(body) if ask is None else ask
+    cap = model.max_output_tokens
+    if limit is None:
+        limit = cap or settings.reserve_output_tokens
+    elif cap and cap < limit:
+        limit = cap
+    return limit * n
 
 
 def reserve_amount(
-    model: Model, body: dict[str, Any], prompt_tokens: int, settings: Settings
+    model: Model,
+    body: dict[str, Any],
+    prompt_tokens: int,
+    settings: Settings,
+    ask: tuple[int | None, int] | None = None,
 ) -> int:
     """µ¢ to hold before calling upstream: the call can never cost more than this."""
-    if model.context_window:
-        prompt_tokens = min(prompt_tokens, model.context_window)
+    window = model.context_window
+    if window and window < prompt_tokens:
+        prompt_tokens = window
     return max_cost_micro_cents(
-        model.price, prompt_tokens, max_output_tokens(model, body, settings)
+        model.price, prompt_tokens, max_output_tokens(model, body, settings, ask)
     )

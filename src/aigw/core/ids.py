@@ -5,38 +5,37 @@ path that makes two of them per request. These ids only need to be unique, not s
 each process draws a 64-bit random prefix once and appends a 32-bit counter: the same 24 hex
 digits as ``token_hex(12)``. The prefix is drawn again when the counter wraps and in a forked
 child, so two processes (or one process twice) never share a prefix by construction.
+
+An id is one C-level step: ``next`` on a ``map`` of ``(prefix + "%08x").__mod__`` over the
+range of the prefix's 2**32 counter values; no Python frame runs per id beyond this module's
+function, and under the GIL two threads never get the same one.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import secrets
+from collections.abc import Iterator
 
 _COUNTER_LIMIT = 1 << 32
 
-
-class _State:
-    __slots__ = ("counter", "prefix")
-
-    def __init__(self) -> None:
-        self.prefix = ""
-        self.counter: itertools.count[int] = itertools.count()
-        self.reseed()
-
-    def reseed(self) -> None:
-        self.prefix = secrets.token_hex(8)
-        self.counter = itertools.count()
+_ids: Iterator[str] = iter(())
 
 
-_state = _State()
-os.register_at_fork(after_in_child=_state.reseed)
+def _reseed() -> None:
+    """A new random prefix and a counter from 0 (at import, on wrap, in a forked child)."""
+    global _ids
+    _ids = map((secrets.token_hex(8) + "%08x").__mod__, range(_COUNTER_LIMIT))
+
+
+_reseed()
+os.register_at_fork(after_in_child=_reseed)
 
 
 def unique_hex24() -> str:
     """24 lowercase hex digits, unique across processes and calls (not unpredictable)."""
-    n = next(_state.counter)
-    if n >= _COUNTER_LIMIT:
-        _state.reseed()
-        n = next(_state.counter)
-    return f"{_state.prefix}{n:08x}"
+    try:
+        return next(_ids)
+    except StopIteration:  # this prefix's 2**32 ids are used up
+        _reseed()
+        return next(_ids)

@@ -24,6 +24,7 @@ from aigw.routing.health import Health
 from aigw.routing.router import Router
 from aigw.server import appkeys
 from aigw.server.cache import setup as setup_response_cache
+from aigw.server.dispatch import install as install_dispatcher
 from aigw.server.middleware import gateway_middleware
 from aigw.server.observe import Observer
 from aigw.server.routes import (
@@ -65,6 +66,7 @@ def create_app(settings: Settings, *, environ: Mapping[str, str] | None = None) 
         client_max_size=settings.max_body_bytes,
         handler_args={"max_field_size": 16384},
     )
+    install_dispatcher(app)  # exact API paths resolve with one dict lookup (server/dispatch.py)
     catalog = load_catalog(settings.catalog_file)
     app[appkeys.SETTINGS] = settings
     app[appkeys.CATALOG] = catalog

@@ -18,7 +18,9 @@ from aigw.observability.logs import REQUEST_ID as LOG_REQUEST_ID
 log = logging.getLogger("aigw.server")
 
 REQUEST_ID = "X-Request-Id"
-_RID_KEY = web.RequestKey("request_id", str)
+# (the gateway's id, the client's sane X-Request-Id or None): worked out once per request, by
+# the middleware, and read from here by the handlers (the chat route's meter and headers).
+_IDS_KEY = web.RequestKey("request_ids", tuple[str, str | None])
 _MAX_REQUEST_ID = 128
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -28,24 +30,37 @@ def new_request_id() -> str:
     return "req_" + unique_hex24()  # unique per process and call; no syscall
 
 
+def _ids_of(request: web.Request) -> tuple[str, str | None]:
+    sent = request.headers.get(REQUEST_ID)
+    client = sent if sent and len(sent) <= _MAX_REQUEST_ID and sent.isprintable() else None
+    ids = (new_request_id(), client)
+    request[_IDS_KEY] = ids
+    return ids
+
+
+def request_ids(request: web.Request) -> tuple[str, str | None]:
+    """(the gateway's id: unique, the request log's key; the client's own X-Request-Id, when
+    it sent a sane one), computed once per request."""
+    try:
+        return request[_IDS_KEY]
+    except KeyError:  # a request the middleware did not see
+        return _ids_of(request)
+
+
 def client_request_id(request: web.Request) -> str | None:
     """The client's own X-Request-Id, when it sent a sane one."""
-    sent = request.headers.get(REQUEST_ID)
-    return sent if sent and len(sent) <= _MAX_REQUEST_ID and sent.isprintable() else None
+    return request_ids(request)[1]
 
 
 def gateway_request_id(request: web.Request) -> str:
     """The gateway's id for this request (unique; the request log's key), memoised."""
-    rid = request.get(_RID_KEY)
-    if rid is None:
-        rid = new_request_id()
-        request[_RID_KEY] = rid
-    return rid
+    return request_ids(request)[0]
 
 
 def request_id_of(request: web.Request) -> str:
     """The X-Request-Id to answer with: the client's when it sent one, else the gateway's."""
-    return client_request_id(request) or gateway_request_id(request)
+    gateway, client = request_ids(request)
+    return client or gateway
 
 
 def error_response(err: GatewayError, request_id: str) -> web.Response:
@@ -73,7 +88,8 @@ def _from_http_exception(exc: web.HTTPException) -> GatewayError:
 
 @web.middleware
 async def gateway_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    rid = request_id_of(request)
+    gateway, client = _ids_of(request)
+    rid = client or gateway
     LOG_REQUEST_ID.set(rid)  # every log line of this request names it (observability/logs.py)
     try:
         response = await handler(request)

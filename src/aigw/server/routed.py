@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from aigw.billing.estimate import max_prompt_tokens, reserve_amount
+from aigw.billing.estimate import max_prompt_tokens, output_ask, reserve_amount
 from aigw.formats import openai_translate as oai
 from aigw.formats.anthropic_stream import AnthropicStreamDecoder
 from aigw.formats.openai_chat import GATEWAY_FIELDS, prepare_upstream
@@ -34,13 +34,15 @@ def reservation_ceiling(
 ) -> int:
     """The most the call can cost wherever it ends up: the dearest candidate's maximum."""
     prompt = max_prompt_tokens(body_bytes)
+    ask = output_ask(body)  # read from the body once, not per candidate
     ceiling = 0
     for cand in plan.candidates:
         if cand.byok:
             amount = billing.byok_ceiling(cand.model, body, prompt, settings)
         else:
-            amount = reserve_amount(cand.model, body, prompt, settings)
-        ceiling = max(ceiling, amount)
+            amount = reserve_amount(cand.model, body, prompt, settings, ask)
+        if amount > ceiling:
+            ceiling = amount
     if plan.auto is not None:  # the auto-route fee is charged on top (routing/auto.py)
         ceiling += plan.auto.fee
     return ceiling

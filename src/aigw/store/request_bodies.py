@@ -1,8 +1,14 @@
 """Request bodies and outputs kept for replays: written with the request log (same batch
 writer, off the response path), zlib-compressed, pruned after the retention period.
 
-Whether an account opted out is checked when a batch is written (one query per batch), so an
-opt-out takes effect for everything not yet written, and the hot path never asks.
+Whether an account opted out is checked when a batch is written (one query per batch, in the
+database so every worker sees a PATCH at once), so an opt-out takes effect for everything not
+yet written, and the hot path never asks.
+
+The answer is stored as the bytes the client received (zlib level 1, behind a one-byte tag
+saying JSON or SSE); its text is extracted (``replays.capture.output_text``) only when a
+replay reads it. Rows written before kept the text itself (zlib level 6: the blob's first
+byte is zlib's 0x78), and read as before.
 """
 
 from __future__ import annotations
@@ -10,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from aigw.replays.capture import output_text
 from aigw.store.db import Database
@@ -49,16 +56,42 @@ def unpack(blob: bytes | None) -> str | None:
     return None if blob is None else zlib.decompress(blob).decode("utf-8", "replace")
 
 
+# The output column's formats: the answer as received (new rows), or its text (older rows,
+# plain zlib, whose first byte is always 0x78).
+_WHOLE = b"\x01"  # + zlib of the JSON answer
+_STREAM = b"\x02"  # + zlib of the SSE stream
+_LEVEL = 1  # zlib level: ~2x cheaper than 6 on the answers and bodies kept here
+
+
+def pack_answer(chunks: list[bytes] | None, *, streamed: bool) -> bytes | None:
+    """The output column for an answer as sent (None when nothing was sent)."""
+    if not chunks:
+        return None
+    raw = b"".join(chunks)
+    if not raw:
+        return None
+    return (_STREAM if streamed else _WHOLE) + zlib.compress(raw, _LEVEL)
+
+
+def unpack_answer(blob: bytes | None) -> str | None:
+    """The answer's text from the output column, in either format."""
+    if blob is None:
+        return None
+    tag = blob[:1]
+    if tag == _WHOLE or tag == _STREAM:
+        return output_text([zlib.decompress(blob[1:])], streamed=tag == _STREAM)
+    return unpack(blob)  # a row from before: the text itself
+
+
 def _rows(entries: list[BodyEntry], order: tuple[str, ...]) -> list[tuple[object, ...]]:
     rows = []
     for e in entries:
-        text = output_text(e.output, streamed=e.streamed) if e.output is not None else None
         row = {
             "request_id": e.request_id[:128],
             "account_id": e.account_id,
             "created_at": e.created_at,
-            "request": zlib.compress(e.request, 6),
-            "output": pack(text),
+            "request": zlib.compress(e.request, _LEVEL),
+            "output": pack_answer(e.output, streamed=e.streamed),
         }
         rows.append(tuple(row[name] for name in order))
     return rows
@@ -80,14 +113,35 @@ def _insert(db: Database) -> tuple[str, tuple[str, ...]]:
     return found
 
 
-async def opted_out(db: Database, account_ids: set[str]) -> set[str]:
-    async with db.engine.connect() as conn:
-        found = await conn.execute(
-            select(accounts.c.id).where(
-                accounts.c.id.in_(sorted(account_ids)), accounts.c.store_bodies.is_(False)
-            )
+# The opt-out SELECT, rendered once per dialect and number of accounts and sent raw: through
+# SQLAlchemy it was compiled-cache lookups, result processing and an IN list expanded in
+# Python on every batch.
+_OPTED_OUT: dict[tuple[str, int], str] = {}
+
+
+def _opted_out_sql(db: Database, count: int) -> str:
+    dialect = db.engine.dialect
+    found = _OPTED_OUT.get((dialect.name, count))
+    if found is None:
+        ids: list[Any] = [bindparam(f"a{i}") for i in range(count)]
+        query = select(accounts.c.id).where(
+            accounts.c.id.in_(ids), accounts.c.store_bodies.is_(False)
         )
-        return set(found.scalars())
+        compiled = query.compile(dialect=dialect)
+        assert compiled.positiontup == [f"a{i}" for i in range(count)], compiled.positiontup
+        if len(_OPTED_OUT) >= 1024:
+            _OPTED_OUT.clear()
+        found = _OPTED_OUT[(dialect.name, count)] = str(compiled)
+    return found
+
+
+async def opted_out(db: Database, account_ids: set[str]) -> set[str]:
+    ids = tuple(sorted(account_ids))
+    if not ids:
+        return set()
+    async with db.engine.connect() as conn:
+        found = await conn.exec_driver_sql(_opted_out_sql(db, len(ids)), ids)
+        return {row[0] for row in found}
 
 
 async def write(db: Database, entries: list[BodyEntry]) -> int:
@@ -117,7 +171,7 @@ async def load(db: Database, request_id: str) -> StoredBody | None:
         account_id=row.account_id,
         created_at=int(row.created_at),
         request=zlib.decompress(row.request),
-        output=unpack(row.output),
+        output=unpack_answer(row.output),
     )
 
 

@@ -28,12 +28,7 @@ from aigw.server.appkeys import (
 from aigw.server.auth import authenticate
 from aigw.server.cache import remember, serve_from_cache
 from aigw.server.metering import MAX_TAG, Meter
-from aigw.server.middleware import (
-    REQUEST_ID,
-    client_request_id,
-    gateway_request_id,
-    request_id_of,
-)
+from aigw.server.middleware import REQUEST_ID, request_ids
 from aigw.server.relay import relay_json, relay_stream
 from aigw.server.routed import ChatCalls, adopt, attempts_text, first_name, reservation_ceiling
 from aigw.server.translated import OpenAIClient, relay_answer
@@ -55,7 +50,7 @@ def read_tag(request: web.Request) -> str | None:
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     app = request.app
-    meter = Meter(gateway_request_id(request), client_request_id(request))
+    meter = Meter(*request_ids(request))  # the ids the middleware worked out
     try:
         response = await _handle(request, meter)
         remember(request, meter, response)  # a cacheable miss that ended well is stored
@@ -112,7 +107,7 @@ async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
     cand = route.candidate
     assert cand is not None and calls.call is not None
     headers = {
-        REQUEST_ID: request_id_of(request),
+        REQUEST_ID: meter.client_request_id or meter.request_id,  # as request_id_of
         PROVIDER_HEADER: cand.model.provider,
         POLICY_HEADER: plan.policy,
         ATTEMPTS_HEADER: attempts_text(route.attempts),
