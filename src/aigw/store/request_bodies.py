@@ -14,6 +14,8 @@ byte is zlib's 0x78), and read as before.
 from __future__ import annotations
 
 import asyncio
+import functools
+import sqlite3
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -144,8 +146,36 @@ async def opted_out(db: Database, account_ids: set[str]) -> set[str]:
         return {row[0] for row in found}
 
 
+def _write_direct(
+    conn: sqlite3.Connection,
+    entries: list[BodyEntry],
+    opted_sql: str,
+    insert: str,
+    order: tuple[str, ...],
+) -> int:
+    """SQLite: the opt-out check, compression and insert in one transaction, off the loop."""
+    ids = tuple(sorted({e.account_id for e in entries}))
+    refused = {row[0] for row in conn.execute(opted_sql, ids)}
+    kept = [e for e in entries if e.account_id not in refused]
+    if kept:
+        conn.executemany(insert, _rows(kept, order))
+    return len(kept)
+
+
 async def write(db: Database, entries: list[BodyEntry]) -> int:
     """Store the entries of accounts that did not opt out; returns how many were stored."""
+    direct = db.direct
+    if direct is not None:
+        count = len({e.account_id for e in entries})
+        sql, order = _insert(db)
+        work = functools.partial(
+            _write_direct,
+            entries=entries,
+            opted_sql=_opted_out_sql(db, count),
+            insert=sql,
+            order=order,
+        )
+        return await direct.run_threaded(work)
     refused = await opted_out(db, {e.account_id for e in entries})
     kept = [e for e in entries if e.account_id not in refused]
     if not kept:

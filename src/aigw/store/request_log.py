@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import sqlite3
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -99,9 +101,13 @@ def _params_maker(order: tuple[str, ...]) -> Callable[[RequestLogEntry], Params]
     return params
 
 
+def _executemany(sql: str, rows: list[Params], conn: sqlite3.Connection) -> None:
+    conn.executemany(sql, rows)
+
+
 def _is_transient(exc: BaseException) -> bool:
     """Errors that mean "database unavailable or busy": keep the batch and retry later."""
-    if isinstance(exc, OperationalError | OSError | TimeoutError):
+    if isinstance(exc, OperationalError | OSError | TimeoutError | sqlite3.OperationalError):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
@@ -256,6 +262,10 @@ class RequestLogWriter:
                 )
 
     async def _insert_rows(self, rows: list[Params]) -> None:
+        direct = self._db.direct
+        if direct is not None:  # SQLite: plain sqlite3 in the writer's thread (sqlite_writer.py)
+            await direct.run_threaded(functools.partial(_executemany, self._insert_sql, rows))
+            return
         async with self._db.engine.begin() as conn:
             await conn.exec_driver_sql(self._insert_sql, rows)
 
