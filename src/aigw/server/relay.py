@@ -88,7 +88,8 @@ async def relay_stream(
                 meter.mark_first_byte()
                 meter.keep(out)
                 await response.write(out)
-        async for chunk in upstream_response.chunks():
+        readany = upstream_response.readany  # a plain loop: no async generator per read
+        while chunk := await readany():
             out = tap.feed(chunk)
             if tap.done and out.endswith(DONE_FRAME):
                 out, ending = out[: -len(DONE_FRAME)], DONE_FRAME
@@ -133,9 +134,7 @@ async def finish_stream(
     await meter.bill()
     if not client_gone:
         try:
-            if ending:
-                await response.write(ending)
-            await response.write_eof()
+            await response.write_eof(ending)  # the last frame and the end in one write
         except ConnectionResetError:
             client_gone = True
     if client_gone:
