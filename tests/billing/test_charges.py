@@ -87,3 +87,33 @@ async def test_commit_waits_and_submit_lingers_then_shares_one_write(database: D
     (state,) = await ledger.wallet_states(database, account_id=acme)
     assert state.balance_micro_cents == -8
     assert await ledger.verify(database) == (1, [])
+
+
+async def test_a_charge_alone_is_written_by_its_request_and_others_group(
+    database: Database,
+) -> None:
+    """``alone`` (no other request holds a reservation): on SQLite the charge is committed in
+    the caller's own turn; otherwise, and on PostgreSQL, it joins the writer's group."""
+    acme = (await create_account(database, "acme")).id
+    seen: list[str | None] = []
+
+    async def committed(entry: Entry, _r: Reservation | None, _s: WalletState) -> None:
+        seen.append(entry.request_id)
+
+    writer = ChargeWriter(database, committed)
+    await writer.start()
+    try:
+        assert await writer.commit(Entry(acme, "charge", -5, request_id="solo"), alone=True)
+        assert seen == ["solo"]
+        inline = 1 if database.direct is not None else 0
+        assert writer.inline_commits == inline
+        together = await asyncio.gather(
+            *(writer.commit(Entry(acme, "charge", -1, request_id=f"g{i}")) for i in range(4))
+        )
+        assert together == [True] * 4 and writer.inline_commits == inline
+    finally:
+        await writer.close()
+    assert sorted(await _request_ids(database, acme)) == ["g0", "g1", "g2", "g3", "solo"]
+    (state,) = await ledger.wallet_states(database, account_id=acme)
+    assert state.balance_micro_cents == -9
+    assert await ledger.verify(database) == (1, [])

@@ -83,10 +83,15 @@ def test_charge_equals_cost_and_ledger_reconciles(stack: Stack) -> None:
     key = _new_account(stack, "payer", "1.00")
     account_id = _account_id(stack, key)
     assert _balance(stack, account_id) == (USD, 0, 0)
+    charges = stack.gw.app[BILLING].charges
+    inline_before = charges.inline_commits
     with _client(stack, key) as client:
         raw = client.chat.completions.with_raw_response.create(
             model="xai/grok-4.3", messages=MESSAGES
         )
+    # The only request in flight: its charge was written in its own turn (SQLite).
+    assert charges.inline_commits == inline_before + 1
+    assert stack.gw.app[BILLING].open_reservations == 0
     completion = raw.parse()
     cost = round(completion.usage.model_extra["cost"] * USD)  # type: ignore[union-attr,index]
     assert cost > 0

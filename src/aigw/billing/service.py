@@ -92,6 +92,9 @@ class Billing:
                 timeout=redis_timeout,
             )
         self.charges = ChargeWriter(db, self._committed)
+        # Reservations held by requests in flight (reserved, not yet settled or released):
+        # when none is left at a commit, the charge is written without waiting for a group.
+        self.open_reservations = 0
         self.sub_accounts: dict[str, SubAccountInfo] = {}
         self.budgets: dict[tuple[str, str], BudgetInfo] = {}
         self._refresh_seconds = refresh_seconds
@@ -313,8 +316,11 @@ class Billing:
                 )
             )
         if self.shared is not None:
-            return await self.shared.reserve(key.account_id, amount, tuple(caps))
-        return self.wallets.reserve(key.account_id, amount, tuple(caps))
+            held = await self.shared.reserve(key.account_id, amount, tuple(caps))
+        else:
+            held = self.wallets.reserve(key.account_id, amount, tuple(caps))
+        self.open_reservations += 1
+        return held
 
     def charge_for(self, cost: int, *, byok: bool, total_tokens: int) -> tuple[int, int]:
         """(amount the wallet pays, platform fee inside it) for a call that cost ``cost``."""
@@ -347,6 +353,7 @@ class Billing:
         """Settle in memory; the returned entry must then be passed to ``commit``."""
         if reservation is None:
             return None
+        self.open_reservations -= 1
         if self.shared is not None:
             if charged == 0:
                 await self.shared.release(reservation)
@@ -369,6 +376,7 @@ class Billing:
     async def release(self, reservation: Reservation | None) -> None:
         if reservation is None:
             return
+        self.open_reservations -= 1
         if self.shared is not None:
             await self.shared.release(reservation)
         else:
@@ -376,7 +384,9 @@ class Billing:
 
     async def commit(self, entry: Entry | None, reservation: Reservation | None = None) -> None:
         if entry is not None:
-            await self.charges.commit(entry, reservation)
+            # Nobody else holds a reservation: no group commit is coming to join.
+            alone = self.open_reservations <= 0
+            await self.charges.commit(entry, reservation, alone=alone)
 
     def commit_soon(self, entry: Entry | None, reservation: Reservation | None = None) -> None:
         """``commit`` without the wait: for answers that must not wait on the database (cache

@@ -37,6 +37,10 @@ _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 log = logging.getLogger("aigw.store")
 
 
+class LockBusy(Exception):
+    """Another connection holds SQLite's write lock (an inline attempt gives up at once)."""
+
+
 class SqliteWriter:
     """``run(fn)`` runs ``fn(conn)`` inside one ``BEGIN IMMEDIATE`` transaction."""
 
@@ -76,6 +80,14 @@ class SqliteWriter:
         return result
 
     async def run(self, work: SqliteWork[T]) -> T:
+        try:
+            return self.run_inline(work)
+        except LockBusy:
+            return await self.run_threaded(work)
+
+    def run_inline(self, work: SqliteWork[T]) -> T:
+        """``fn(conn)`` in one transaction right here, on the loop; ``LockBusy`` at once
+        (before any work) when another connection holds the write lock."""
         if self._inline is None:
             self._inline = self._connect(0, checkpoint=False)
         try:
@@ -83,17 +95,17 @@ class SqliteWriter:
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode & 0xFF not in _BUSY:
                 raise
-        else:  # we hold the write lock: the rest cannot wait on anyone
-            try:
-                result = work(self._inline)
-                self._inline.execute("COMMIT")
-            except BaseException:
-                if self._inline.in_transaction:
-                    self._inline.execute("ROLLBACK")
-                raise
-            self.inline_runs += 1
-            return result
-        return await self.run_threaded(work)
+            raise LockBusy from None
+        # we hold the write lock: the rest cannot wait on anyone
+        try:
+            result = work(self._inline)
+            self._inline.execute("COMMIT")
+        except BaseException:
+            if self._inline.in_transaction:
+                self._inline.execute("ROLLBACK")
+            raise
+        self.inline_runs += 1
+        return result
 
     async def run_threaded(self, work: SqliteWork[T]) -> T:
         """``fn(conn)`` in one transaction in the writer's thread, never on the loop: for
