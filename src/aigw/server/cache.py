@@ -238,13 +238,22 @@ async def _on_prepare(request: web.Request, response: web.StreamResponse) -> Non
     capture = state.capture
     if capture is None or isinstance(response, web.Response):
         return
-    write = response.write
+    write, write_eof = response.write, response.write_eof
     limit = request.app[CACHE].max_entry_bytes
 
-    async def tee(data: bytes | bytearray | memoryview) -> None:
+    def keep(data: bytes | bytearray | memoryview) -> None:
         if state.captured <= limit:
             state.captured += len(data)
             capture.append(bytes(data))
+
+    async def tee(data: bytes | bytearray | memoryview) -> None:
+        keep(data)
         await write(data)
 
+    async def tee_eof(data: bytes = b"") -> None:  # the relays send the last frame with it
+        if data:
+            keep(data)
+        await write_eof(data)
+
     response.write = tee  # type: ignore[method-assign]
+    response.write_eof = tee_eof  # type: ignore[method-assign]

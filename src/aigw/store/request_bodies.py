@@ -148,17 +148,18 @@ async def opted_out(db: Database, account_ids: set[str]) -> set[str]:
 
 def _write_direct(
     conn: sqlite3.Connection,
-    entries: list[BodyEntry],
+    rows: list[tuple[object, ...]],
+    account_at: int,
     opted_sql: str,
     insert: str,
-    order: tuple[str, ...],
 ) -> int:
-    """SQLite: the opt-out check, compression and insert in one transaction, off the loop."""
-    ids = tuple(sorted({e.account_id for e in entries}))
-    refused = {row[0] for row in conn.execute(opted_sql, ids)}
-    kept = [e for e in entries if e.account_id not in refused]
+    """SQLite: the opt-out check and the insert in one transaction, off the loop (the rows
+    were compressed before it began: the write lock is held for the inserts alone)."""
+    ids = tuple(sorted({str(row[account_at]) for row in rows}))
+    refused = {r[0] for r in conn.execute(opted_sql, ids)}
+    kept = [row for row in rows if row[account_at] not in refused]
     if kept:
-        conn.executemany(insert, _rows(kept, order))
+        conn.executemany(insert, kept)
     return len(kept)
 
 
@@ -168,12 +169,13 @@ async def write(db: Database, entries: list[BodyEntry]) -> int:
     if direct is not None:
         count = len({e.account_id for e in entries})
         sql, order = _insert(db)
+        rows = await asyncio.to_thread(_rows, entries, order)  # compression: before the lock
         work = functools.partial(
             _write_direct,
-            entries=entries,
+            rows=rows,
+            account_at=order.index("account_id"),
             opted_sql=_opted_out_sql(db, count),
             insert=sql,
-            order=order,
         )
         return await direct.run_threaded(work)
     refused = await opted_out(db, {e.account_id for e in entries})
