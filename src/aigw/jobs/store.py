@@ -145,7 +145,9 @@ async def claim(db: Database, worker: str, lease_ms: int, limit: int) -> list[Jo
         )
     taken = []
     for job_id in ids:
-        async with db.engine.begin() as conn:
+        # BEGIN IMMEDIATE on SQLite: a deferred transaction whose UPDATE waits for another
+        # writer fails with "database is locked" (a stale snapshot) instead of waiting.
+        async with db.write() as conn:
             done = await conn.execute(
                 update(jobs)
                 .where(jobs.c.id == job_id, _free(now))

@@ -184,7 +184,9 @@ async def claim_due(db: Database, lease_ms: int, limit: int = 20) -> list[Any]:
         )
     claimed = []
     for delivery_id in ids:
-        async with db.engine.begin() as conn:
+        # BEGIN IMMEDIATE on SQLite: a deferred transaction whose UPDATE waits for another
+        # writer fails with "database is locked" (a stale snapshot) instead of waiting.
+        async with db.write() as conn:
             done = await conn.execute(
                 update(webhook_deliveries)
                 .where(webhook_deliveries.c.id == delivery_id, due)
