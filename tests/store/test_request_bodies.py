@@ -156,3 +156,25 @@ async def test_opt_out_is_read_per_batch_for_any_number_of_accounts(database: Da
     await writer.flush()
     assert await request_bodies.load(database, "req_after") is not None
     await writer.close()
+
+
+async def test_bodies_longer_than_the_compression_window_round_trip(database: Database) -> None:
+    """Bodies are packed with a 4 KB window (cheap to set up for small bodies); a request of
+    200 KB with repeats far apart, and a long stream, must come back byte for byte."""
+    account = await create_account(database, "big")
+    body = (
+        b'{"messages":['
+        + b",".join(b'{"role":"user","content":"%s"}' % (b"%05d-" % i * 40) for i in range(1000))
+        + b"]}"
+    )
+    events = [b'data: {"choices":[{"delta":{"content":"w%d "}}]}\n\n' % i for i in range(3000)]
+    writer = RequestLogWriter(database)
+    writer.record(log_entry("req_big", account.id, 1_000))
+    writer.record_body(
+        BodyEntry("req_big", account.id, 1_000, body, [*events, b"data: [DONE]\n\n"], True)
+    )
+    await writer.flush()
+    kept = await request_bodies.load(database, "req_big")
+    assert kept is not None and kept.request == body
+    assert kept.output == "".join(f"w{i} " for i in range(3000))
+    await writer.close()
