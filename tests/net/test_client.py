@@ -419,3 +419,48 @@ def test_heads_refuse_line_breaks_and_reserved_names() -> None:
         parse_target("ftp://example.test/")
     with pytest.raises(ValueError):
         parse_target("http://user:pw@example.test/")
+
+
+def test_an_idle_connection_the_server_closed_is_not_reused() -> None:
+    """Servers drop idle keep-alive connections: the pool forgets one as soon as it closes,
+    and the next call opens a fresh connection instead of failing on the dead one."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(answer(b"once"))  # keep-alive by default: no Connection: close
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.close()  # ... then the server's idle timeout closes it
+
+    async def scenario() -> None:
+        async with Server(handler) as server:
+            client = HttpClient()
+            for _ in range(3):
+                response = await client.post(server.url(), data=b"{}", headers={})
+                assert await response.read() == b"once"
+                assert client.idle_connections() == 1
+                await asyncio.sleep(0.2)
+                assert client.idle_connections() == 0, "closed by the server: forgotten"
+            assert server.connections == 3
+            await client.close()
+
+    run(scenario())
+
+
+def test_no_content_answers_end_at_their_headers() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await read_request(reader)
+            writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+            await writer.drain()
+
+    async def scenario() -> None:
+        async with Server(handler) as server:
+            client = HttpClient()
+            for _ in range(2):
+                response = await client.post(server.url(), data=b"{}", headers={})
+                assert response.status == 204 and await response.read() == b""
+            assert server.connections == 1
+            await client.close()
+
+    run(scenario())
