@@ -94,7 +94,7 @@ async def test_record_never_awaits_the_database(tmp_path: Any) -> None:
     started = time.perf_counter()
     for i in range(10_000):
         writer.record(entry(i))
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 2.0  # 10,000 appends; generous for a loaded CI VM
     assert writer.pending == 10_000
     writer._close_timeout = 0.05  # the database never comes back: give up quickly
     await writer.close()

@@ -60,7 +60,7 @@ def deadline_ms(r: Any) -> int:
 async def create(db: Database, values: dict[str, Any], window_s: float = WINDOW_S) -> Any:
     now = now_ms()
     expires = now + int(window_s * 1000)
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(
             batches.insert().values(
                 **values, status="validating", created_at=now, updated_at=now, expires_at=expires
@@ -85,7 +85,7 @@ async def cancel(db: Database, batch_id: str, account_id: str) -> Any:
     """A batch nobody runs yet is cancelled at once; a running one is asked to stop (its
     worker finishes it as cancelled, keeping the lines already done)."""
     now = now_ms()
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(
             update(batches)
             .where(
@@ -140,7 +140,7 @@ async def renew(
 ) -> str | None:
     """Extend the lease and save ``values``; the batch's status, or None if it is not ours."""
     now = now_ms()
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         done = await conn.execute(
             update(batches)
             .where(
@@ -157,7 +157,7 @@ async def renew(
 
 
 async def release(db: Database, worker: str) -> None:
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(
             update(batches)
             .where(batches.c.claimed_by == worker, batches.c.status.in_(RUNNING))

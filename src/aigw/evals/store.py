@@ -63,7 +63,7 @@ async def create(db: Database, values: dict[str, Any], dataset: list[Any], lease
         "created_at": now,
         "updated_at": now,
     }
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(eval_runs.insert().values(**row))
         return (await conn.execute(select(eval_runs).where(eval_runs.c.id == row["id"]))).one()
 
@@ -95,7 +95,7 @@ async def list_for(db: Database, account_id: str, after: str | None, limit: int)
 
 async def progress(db: Database, run_id: str, done: int, lease_ms: int) -> None:
     now = now_ms()
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(
             update(eval_runs)
             .where(eval_runs.c.id == run_id, eval_runs.c.status == "running")
@@ -110,7 +110,7 @@ async def finish(db: Database, run_id: str, status: str, **values: Any) -> bool:
         values["results"] = zlib.compress(orjson.dumps(values["results"]), 6)
     if "summary" in values:
         values["summary"] = orjson.dumps(values["summary"]).decode()
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         done = await conn.execute(
             update(eval_runs)
             .where(eval_runs.c.id == run_id, eval_runs.c.status == "running")
@@ -123,7 +123,7 @@ async def fail_stale(db: Database) -> int:
     """Runs whose process stopped renewing their lease (a crash or restart) end as failed:
     a run is not resumed, it is run again by the client."""
     now = now_ms()
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         done = await conn.execute(
             update(eval_runs)
             .where(eval_runs.c.status == "running", eval_runs.c.lease_until < now)

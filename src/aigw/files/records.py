@@ -41,7 +41,7 @@ async def add(
         "bytes": size,
         "created_at": now_ms(),
     }
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(files.insert().values(**row))
         return view((await conn.execute(select(files).where(files.c.id == file_id))).one())
 
@@ -68,7 +68,7 @@ async def list_for(
 
 
 async def remove(db: Database, account_id: str, file_id: str) -> bool:
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         done = await conn.execute(
             delete(files).where(files.c.id == file_id, files.c.account_id == account_id)
         )

@@ -58,7 +58,7 @@ class FileStore:
     async def start(self, db: Database) -> None:
         await self.backend.start()
         fresh = db.insert(meta).values(key=SIGNING_META, value=secrets.token_hex(32))
-        async with db.engine.begin() as conn:  # the first process to start wins
+        async with db.write() as conn:  # the first process to start wins
             await conn.execute(fresh.on_conflict_do_nothing(index_elements=[meta.c.key]))
         key = await get_meta(db, SIGNING_META)
         assert key is not None

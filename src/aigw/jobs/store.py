@@ -165,7 +165,7 @@ async def renew(db: Database, job_id: str, worker: str, lease_ms: int, **values:
     (cancelled meanwhile, or ended)."""
     now = now_ms()
     extra = {"updated_at": now, **values} if values else {}
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         done = await conn.execute(
             update(jobs)
             .where(jobs.c.id == job_id, jobs.c.claimed_by == worker, jobs.c.status.in_(LIVE))
@@ -176,7 +176,7 @@ async def renew(db: Database, job_id: str, worker: str, lease_ms: int, **values:
 
 async def release(db: Database, worker: str) -> None:
     """On a clean stop: give our jobs back so the next process resumes them at once."""
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(
             update(jobs)
             .where(jobs.c.claimed_by == worker, jobs.c.status.in_(LIVE))

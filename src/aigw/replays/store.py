@@ -52,7 +52,7 @@ async def create(db: Database, values: dict[str, Any]) -> Any:
     for name in ("source_output", "target_output"):
         if name in row:
             row[name] = pack(row[name])
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(replays.insert().values(**row))
         return (await conn.execute(select(replays).where(replays.c.id == row["id"]))).one()
 
@@ -61,7 +61,7 @@ async def complete(db: Database, replay_id: str, values: dict[str, Any]) -> None
     values = {**values, "completed_at": now_ms()}
     if "target_output" in values:
         values["target_output"] = pack(values["target_output"])
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(update(replays).where(replays.c.id == replay_id).values(**values))
 
 
@@ -120,7 +120,7 @@ async def add_rule(
         "share": share,
         "created_at": now_ms(),
     }
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(shadow_rules.insert().values(**row))
         query = select(shadow_rules).where(shadow_rules.c.id == row["id"])
         return (await conn.execute(query)).one()
@@ -135,7 +135,7 @@ async def rules(db: Database, account_id: str | None = None) -> list[Any]:
 
 
 async def delete_rule(db: Database, rule_id: str, account_id: str) -> bool:
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         done = await conn.execute(
             delete(shadow_rules).where(
                 shadow_rules.c.id == rule_id, shadow_rules.c.account_id == account_id

@@ -54,7 +54,7 @@ async def create_account(db: Database, name: str) -> Account:
     _validate_name(name)
     account = Account(id=new_account_id(), name=name, created_at=now_ms(), disabled=False)
     try:
-        async with db.engine.begin() as conn:
+        async with db.write() as conn:
             await conn.execute(
                 accounts.insert().values(
                     id=account.id,
@@ -97,7 +97,7 @@ async def set_account_disabled(db: Database, id_or_name: str, disabled: bool) ->
     """Disable or re-enable an account. Its keys' ``updated_at`` is bumped in the same
     transaction, so every process's key cache drops (or restores) them within seconds."""
     account = await require_account(db, id_or_name)
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(
             update(accounts).where(accounts.c.id == account.id).values(disabled=disabled)
         )
@@ -116,7 +116,7 @@ async def set_account_limits(
         if value is not None and (not isinstance(value, int) or value < 0):
             raise InvalidRequest(f"'{name}' must be a non-negative integer.", param=name)
     account = await require_account(db, id_or_name)
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(
             update(accounts)
             .where(accounts.c.id == account.id)
@@ -141,7 +141,7 @@ async def set_account_store_bodies(db: Database, id_or_name: str, store_bodies: 
     """Opt the account in or out of keeping request bodies; bodies already kept stay until
     the retention pruner removes them (bodies not yet written are not written)."""
     account = await require_account(db, id_or_name)
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(
             update(accounts).where(accounts.c.id == account.id).values(store_bodies=store_bodies)
         )

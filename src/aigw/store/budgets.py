@@ -65,7 +65,7 @@ async def upsert_budget(
         )
         .returning(*_COLUMNS)
     )
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         budget = _budget((await conn.execute(stmt)).one())
     return budget, budget.id == new_id
 

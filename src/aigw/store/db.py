@@ -128,7 +128,10 @@ class Database:
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A transaction that takes the write lock up front on SQLite (``BEGIN IMMEDIATE``).
 
-        Use it for read-then-write work; plain ``engine.begin()`` is fine for single statements.
+        Every write transaction in the code base uses it. A deferred SQLite transaction that
+        reads and then writes fails with "database is locked" (a stale WAL snapshot) as soon
+        as another connection wrote in between, without waiting; the request log, the replay
+        bodies and the ledger each write on their own connection, so that is common.
         On PostgreSQL it is a plain transaction: there, use atomic UPDATEs or row locks
         (``SELECT ... FOR UPDATE``) for read-then-write.
         """

@@ -107,5 +107,5 @@ class Registration:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         with contextlib.suppress(Exception):
-            async with self.db.engine.begin() as conn:
+            async with self.db.write() as conn:
                 await conn.execute(delete(meta).where(meta.c.key == PREFIX + self.id))

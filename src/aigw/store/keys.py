@@ -135,7 +135,7 @@ async def create_key(
         created_at=now,
         revoked_at=None,
     )
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(
             api_keys.insert().values(
                 id=record.id,
@@ -185,7 +185,7 @@ async def list_keys(
 async def revoke_key(db: Database, key_id: str) -> KeyRecord:
     """Revoke a key (idempotent: revoking twice keeps the first time); ``NotFound`` if unknown."""
     now = now_ms()
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         done = await conn.execute(
             update(api_keys)
             .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))

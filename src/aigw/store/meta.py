@@ -27,7 +27,7 @@ async def set_meta(db: Database, key: str, value: str) -> None:
     """Insert or replace one value."""
     stmt = db.insert(meta).values(key=key, value=value)
     stmt = stmt.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": value})
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(stmt)
 
 
@@ -49,7 +49,7 @@ async def ensure_admin_key(db: Database, configured: Secret | None) -> str | Non
         .values(key=ADMIN_KEY_HASH, value=hash_key(plaintext))
         .on_conflict_do_nothing(index_elements=[meta.c.key])
     )
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         inserted = (await conn.execute(stmt)).rowcount
     if inserted != 1:
         return None  # another process won the race and printed its key

@@ -59,7 +59,7 @@ async def add_provider_key(
         "revoked_at": None,
         "updated_at": now,
     }
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(provider_keys.insert().values(**row))
     return ProviderKeyRecord(key_id, account_id, provider, api_key[-4:], now, None)
 
@@ -76,7 +76,7 @@ async def list_provider_keys(db: Database, account_id: str) -> list[ProviderKeyR
 
 async def revoke_provider_key(db: Database, account_id: str, key_id: str) -> ProviderKeyRecord:
     now = now_ms()
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(
             update(provider_keys)
             .where(

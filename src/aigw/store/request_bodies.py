@@ -193,7 +193,7 @@ async def write(db: Database, entries: list[BodyEntry]) -> int:
         return 0
     sql, order = _insert(db)
     rows = await asyncio.to_thread(_rows, kept, order)  # compression is CPU: off the loop
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.exec_driver_sql(sql, rows)
     return len(rows)
 
@@ -218,7 +218,7 @@ async def load(db: Database, request_id: str) -> StoredBody | None:
 
 async def prune(db: Database, before_ms: int) -> int:
     """Delete bodies stored before ``before_ms``; returns how many."""
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         done = await conn.execute(
             delete(request_bodies).where(request_bodies.c.created_at < before_ms)
         )

@@ -266,7 +266,7 @@ class RequestLogWriter:
         if direct is not None:  # SQLite: plain sqlite3 in the writer's thread (sqlite_writer.py)
             await direct.run_threaded(functools.partial(_executemany, self._insert_sql, rows))
             return
-        async with self._db.engine.begin() as conn:
+        async with self._db.write() as conn:
             await conn.exec_driver_sql(self._insert_sql, rows)
 
     async def _write(self, rows: list[Params]) -> None:

@@ -83,7 +83,7 @@ async def create_sub_account(
         default_tag,
         now,
     )
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(
             sub_accounts.insert().values(
                 id=sub.id,
@@ -101,7 +101,7 @@ async def create_sub_account(
     try:
         record, plaintext = await create_key(db, account_id, name, sub_account_id=sub.id)
     except BaseException:
-        async with db.engine.begin() as conn:
+        async with db.write() as conn:
             await conn.execute(delete(sub_accounts).where(sub_accounts.c.id == sub.id))
         raise
     return sub, record, plaintext

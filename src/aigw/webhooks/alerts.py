@@ -84,7 +84,7 @@ async def save_thresholds(
         "updated_at": now_ms(),
     }
     stmt = db.insert(account_alerts).values(account_id=account_id, **values)
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(stmt.on_conflict_do_update(index_elements=["account_id"], set_=values))
 
 

@@ -31,7 +31,7 @@ async def get_secret(db: Database, account_id: str) -> str:
     stmt = db.insert(webhook_secrets).values(
         account_id=account_id, secret=new_secret(), created_at=now_ms()
     )
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         found = (
             await conn.execute(
                 select(webhook_secrets.c.secret).where(webhook_secrets.c.account_id == account_id)
@@ -60,7 +60,7 @@ async def rotate_secret(db: Database, account_id: str) -> str:
     stmt = stmt.on_conflict_do_update(
         index_elements=["account_id"], set_={"secret": secret, "created_at": now_ms()}
     )
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(stmt)
     return secret
 
@@ -84,7 +84,7 @@ class Endpoint:
 
 async def add_endpoint(db: Database, account_id: str, url: str, events: list[str]) -> Endpoint:
     found = Endpoint(new_id("whe_"), url, events, now_ms())
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(
             webhook_endpoints.insert().values(
                 id=found.id,
@@ -108,7 +108,7 @@ async def list_endpoints(db: Database, account_id: str) -> list[Endpoint]:
 
 
 async def delete_endpoint(db: Database, account_id: str, endpoint_id: str) -> bool:
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         done = await conn.execute(
             delete(webhook_endpoints).where(
                 webhook_endpoints.c.id == endpoint_id, webhook_endpoints.c.account_id == account_id
@@ -213,7 +213,7 @@ async def record_attempt(
     next_attempt_at: int,
 ) -> None:
     now = now_ms()
-    async with db.engine.begin() as conn:
+    async with db.write() as conn:
         await conn.execute(
             webhook_attempts.insert().values(
                 id=new_id("wha_"),
