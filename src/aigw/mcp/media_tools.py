@@ -20,10 +20,11 @@ from aigw.formats.media_answers import MediaAnswer
 from aigw.formats.openai_media import MediaRequest
 from aigw.mcp.base import Ctx, Rich, Tool, boolean, integer, number, obj, string
 from aigw.providers.media import OPERATIONS
-from aigw.server.appkeys import BILLING, LIMITS, OBSERVER, REQUEST_LOG
+from aigw.server.appkeys import BILLING, LIMITS
 from aigw.server.media_call import client_body, run_media
 from aigw.server.metering import Meter
 from aigw.server.middleware import new_request_id
+from aigw.server.observe import end_request
 from aigw.server.routes.media import DEFAULT_MODERATION_MODEL
 
 ENDPOINT = "mcp"
@@ -52,15 +53,10 @@ async def call_media(
         meter.fail(err)
         raise
     except BaseException:
-        if meter.status == 200:
-            meter.status, meter.error_type = 500, "server_error"
+        meter.crashed()
         raise
     finally:
-        await meter.release()  # no-op once billed
-        meter.write(app[REQUEST_LOG])
-        app[OBSERVER].finish(meter, ENDPOINT)
-        if meter.limits and meter.usage is not None:
-            limits.count_tokens(meter.limits, meter.usage.total_tokens)
+        await end_request(app, meter, ENDPOINT)
 
 
 def _body(args: dict[str, Any], *names: str) -> dict[str, Any]:

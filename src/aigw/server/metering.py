@@ -126,6 +126,12 @@ class Meter:
         self.status = err.status
         self.error_type = err.type
 
+    def crashed(self) -> None:
+        """An exception that is not a ``GatewayError``: a 500, unless the status already says
+        what happened (a client that hung up)."""
+        if self.status == 200:
+            self.status, self.error_type = 500, "server_error"
+
     def write(self, log: RequestLogWriter) -> None:
         if self.written:
             return

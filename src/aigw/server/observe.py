@@ -25,15 +25,29 @@ from aigw.observability.metrics import (
     render,
 )
 from aigw.routing.breaker import STATES
+from aigw.server.appkeys import LIMITS, OBSERVER, REQUEST_LOG
 from aigw.server.metering import CLIENT_CLOSED
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from aigw.routing.health import Health
     from aigw.server.metering import Meter
 
 log = logging.getLogger("aigw.request")
 
 _DEPLOYMENT = ("provider", "deployment")
+
+
+async def end_request(app: web.Application, meter: Meter, endpoint: str) -> None:
+    """What every metered call does last, however it ended: give back an unused reservation
+    (a no-op once billed: a call that failed before its answer is free), queue its request
+    log record, tell health and metrics, and count its tokens against the rate limits."""
+    await meter.release()
+    meter.write(app[REQUEST_LOG])
+    app[OBSERVER].finish(meter, endpoint)
+    if meter.limits and meter.usage is not None:
+        app[LIMITS].count_tokens(meter.limits, meter.usage.total_tokens)
 
 
 class Observer:

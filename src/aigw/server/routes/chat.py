@@ -20,8 +20,6 @@ from aigw.server.appkeys import (
     BILLING,
     BYOK,
     LIMITS,
-    OBSERVER,
-    REQUEST_LOG,
     ROUTER,
     SETTINGS,
 )
@@ -29,6 +27,7 @@ from aigw.server.auth import authenticate
 from aigw.server.cache import remember, serve_from_cache
 from aigw.server.metering import MAX_TAG, Meter
 from aigw.server.middleware import REQUEST_ID, request_ids
+from aigw.server.observe import end_request
 from aigw.server.relay import relay_json, relay_stream
 from aigw.server.routed import ChatCalls, adopt, attempts_text, first_name, reservation_ceiling
 from aigw.server.translated import OpenAIClient, relay_answer
@@ -59,16 +58,11 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         meter.fail(err)
         raise
     except BaseException:
-        if meter.status == 200:
-            meter.status, meter.error_type = 500, "server_error"
+        meter.crashed()
         raise
     finally:
-        await meter.release()  # no-op once billed; a call that failed before its answer is free
-        meter.write(app[REQUEST_LOG])
+        await end_request(app, meter, "chat")
         offer_shadow(app, meter)  # mirrored in the background, never awaited here
-        app[OBSERVER].finish(meter, "chat")
-        if meter.limits and meter.usage is not None:
-            app[LIMITS].count_tokens(meter.limits, meter.usage.total_tokens)
 
 
 async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:

@@ -21,7 +21,7 @@ from aigw.formats.openai_media import MediaRequest
 from aigw.providers.media import OPERATIONS, Operation
 from aigw.routing.router import ATTEMPTS_HEADER, POLICY_HEADER, PROVIDER_HEADER
 from aigw.server import local_models
-from aigw.server.appkeys import BILLING, LIMITS, OBSERVER, REQUEST_LOG
+from aigw.server.appkeys import BILLING, LIMITS
 from aigw.server.auth import authenticate
 from aigw.server.media_call import client_body, run_media, setup
 from aigw.server.metering import Meter
@@ -31,6 +31,7 @@ from aigw.server.middleware import (
     gateway_request_id,
     request_id_of,
 )
+from aigw.server.observe import end_request
 from aigw.server.routed import attempts_text
 from aigw.server.routes.chat import read_tag
 
@@ -98,15 +99,10 @@ def handler(op: Operation, parse: Parse) -> Callable[[web.Request], Awaitable[we
             meter.fail(err)
             raise
         except BaseException:
-            if meter.status == 200:
-                meter.status, meter.error_type = 500, "server_error"
+            meter.crashed()
             raise
         finally:
-            await meter.release()  # no-op once billed
-            meter.write(app[REQUEST_LOG])
-            app[OBSERVER].finish(meter, op.name)
-            if meter.limits and meter.usage is not None:
-                app[LIMITS].count_tokens(meter.limits, meter.usage.total_tokens)
+            await end_request(app, meter, op.name)
 
     handle.__doc__ = f"{op.path}: billed and logged like chat."
     return handle

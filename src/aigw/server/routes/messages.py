@@ -45,9 +45,7 @@ from aigw.server.appkeys import (
     BYOK,
     CATALOG,
     LIMITS,
-    OBSERVER,
     PROVIDERS,
-    REQUEST_LOG,
     ROUTER,
     SETTINGS,
 )
@@ -55,6 +53,7 @@ from aigw.server.auth import authenticate
 from aigw.server.messages_cache import remember_messages, serve_messages_from_cache
 from aigw.server.metering import CLIENT_CLOSED, Meter
 from aigw.server.middleware import REQUEST_ID, client_request_id, gateway_request_id
+from aigw.server.observe import end_request
 from aigw.server.relay import finish_stream
 from aigw.server.routed import MessagesCalls, adopt, first_name, reservation_ceiling
 from aigw.server.routes.chat import read_tag
@@ -130,15 +129,10 @@ async def messages(request: web.Request) -> web.StreamResponse:
         meter.fail(mapped)
         return error_response(mapped, request)
     except BaseException:
-        if meter.status == 200:
-            meter.status, meter.error_type = 500, "server_error"
+        meter.crashed()
         raise
     finally:
-        await meter.release()  # no-op once billed; a call that failed before its answer is free
-        meter.write(request.app[REQUEST_LOG])
-        request.app[OBSERVER].finish(meter, "messages")
-        if meter.limits and meter.usage is not None:
-            request.app[LIMITS].count_tokens(meter.limits, meter.usage.total_tokens)
+        await end_request(request.app, meter, "messages")
 
 
 async def _handle(request: web.Request, meter: Meter) -> web.StreamResponse:
