@@ -120,8 +120,6 @@ async def claim(db: Database, worker: str, lease_ms: int, limit: int) -> list[An
         )
     taken = []
     for batch_id in ids:
-        # BEGIN IMMEDIATE on SQLite: a deferred transaction whose UPDATE waits for another
-        # writer fails with "database is locked" (a stale snapshot) instead of waiting.
         async with db.write() as conn:
             done = await conn.execute(
                 update(batches)

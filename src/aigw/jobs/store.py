@@ -145,8 +145,6 @@ async def claim(db: Database, worker: str, lease_ms: int, limit: int) -> list[Jo
         )
     taken = []
     for job_id in ids:
-        # BEGIN IMMEDIATE on SQLite: a deferred transaction whose UPDATE waits for another
-        # writer fails with "database is locked" (a stale snapshot) instead of waiting.
         async with db.write() as conn:
             done = await conn.execute(
                 update(jobs)

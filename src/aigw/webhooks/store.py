@@ -184,8 +184,6 @@ async def claim_due(db: Database, lease_ms: int, limit: int = 20) -> list[Any]:
         )
     claimed = []
     for delivery_id in ids:
-        # BEGIN IMMEDIATE on SQLite: a deferred transaction whose UPDATE waits for another
-        # writer fails with "database is locked" (a stale snapshot) instead of waiting.
         async with db.write() as conn:
             done = await conn.execute(
                 update(webhook_deliveries)
