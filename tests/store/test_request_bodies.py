@@ -1,6 +1,6 @@
 """Kept request bodies (SQLite and PostgreSQL): written by the request-log writer after its
-rows, compressed, skipped for accounts that opted out, pruned by age; and the eval runs'
-lease-based failure of runs whose process died."""
+rows, compressed when big enough to gain from it, skipped for accounts that opted out,
+pruned by age; and the eval runs' lease-based failure of runs whose process died."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def log_entry(request_id: str, account_id: str, created_at: int) -> RequestLogEn
     return RequestLogEntry(request_id, created_at, account_id, None, None, "m", "p", 200)
 
 
-async def test_bodies_are_written_compressed_and_opt_out_is_honoured(database: Database) -> None:
+async def test_bodies_are_written_and_opt_out_is_honoured(database: Database) -> None:
     keeps = await create_account(database, "keeps")
     refuses = await create_account(database, "refuses")
     await set_account_store_bodies(database, "refuses", False)
@@ -40,8 +40,44 @@ async def test_bodies_are_written_compressed_and_opt_out_is_honoured(database: D
     assert await request_bodies.load(database, "req_refuse") is None
     async with database.engine.connect() as conn:
         raw = (await conn.execute(select(table.c.request))).scalar_one()
-    assert zlib.decompress(raw) == BODY and len(raw) < len(BODY)
+    assert raw == b"\x00" + BODY  # small: kept as it is, behind its tag
     await writer.close()
+
+
+async def test_small_blobs_are_kept_as_they_are_and_big_ones_compressed(
+    database: Database,
+) -> None:
+    """Under 1 KB a zlib stream is not worth its set-up; from 1 KB on, blobs are compressed.
+    Either way the bytes come back exactly, and a JSON answer and a stream read as text."""
+    account = await create_account(database, "sizes")
+    small = BODY
+    big = b'{"messages":[%s]}' % b",".join([b'{"role":"user","content":"hi"}'] * 60)
+    assert len(small) < 1024 <= len(big)
+    stream = [b'data: {"choices":[{"delta":{"content":"w "}}]}\n\n'] * 40 + [b"data: [DONE]\n\n"]
+    entries = [
+        BodyEntry("req_small", account.id, 1_000, small, [ANSWER], False),
+        BodyEntry("req_big", account.id, 1_000, big, [ANSWER * 20], False),
+        BodyEntry("req_small_sse", account.id, 1_000, small, SSE, True),
+        BodyEntry("req_big_sse", account.id, 1_000, big, stream, True),
+    ]
+    assert await request_bodies.write(database, entries) == 4
+    async with database.engine.connect() as conn:
+        rows = {
+            r.request_id: r
+            for r in await conn.execute(select(table.c.request_id, table.c.request, table.c.output))
+        }
+    assert rows["req_small"].request == b"\x00" + small
+    assert rows["req_small"].output == b"\x03" + ANSWER
+    assert rows["req_small_sse"].output == b"\x04" + b"".join(SSE)
+    assert zlib.decompress(rows["req_big"].request) == big
+    assert len(rows["req_big"].request) < len(big)
+    assert rows["req_big"].output[:1] == b"\x01"
+    assert zlib.decompress(rows["req_big"].output[1:]) == ANSWER * 20
+    assert rows["req_big_sse"].output[:1] == b"\x02"
+    for entry in entries:
+        stored = await request_bodies.load(database, entry.request_id)
+        assert stored is not None and stored.request == entry.request
+        assert stored.output == output_text(entry.output or [], streamed=entry.streamed)
 
 
 async def test_prune_deletes_only_what_is_older(database: Database) -> None:
