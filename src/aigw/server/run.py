@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -17,6 +18,24 @@ from aigw.observability.logs import configure as configure_logging
 from aigw.server.app import GENERATED_ADMIN_KEY, create_app
 
 log = logging.getLogger("aigw")
+
+
+# Young-generation threshold of the cyclic GC while serving. At the default (700) the net
+# container objects of a few dozen requests in flight cross it many times a second; each
+# pass found almost nothing (requests free their objects by reference counting) and cost
+# ~3-5 µs of CPU per request. Cycles are still collected, just in fewer, larger passes.
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def settle_gc() -> None:
+    """Once the app has started: move everything made at start-up (the catalog, SQLAlchemy
+    metadata, the app; ~130,000 objects) out of the collector's sight, so a full collection
+    looks at what serving made (~1 ms instead of ~50 ms with the loop stopped), and make
+    young collections rarer (``GC_YOUNG_THRESHOLD``)."""
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
 
 
 def _install_uvloop() -> None:
@@ -72,6 +91,7 @@ async def _main(
     settings: Settings, command: str, *, reuse_port: bool = False, quiet: bool = False
 ) -> None:
     runner, url = await start(settings, reuse_port=reuse_port)
+    settle_gc()
     generated = runner.app[GENERATED_ADMIN_KEY] if runner.app is not None else []
     if not quiet:
         print(banner(settings, url, generated[0] if generated else None, command), flush=True)
