@@ -1,9 +1,12 @@
-"""One batch line through the same path as ``POST /v1/chat/completions`` (router, retries and
-fallbacks, translation, reserve and settle, request log), without the HTTP request around it:
-no rate limit (batches are not counted against RPM) and half the price."""
+"""One batch line through the same path as ``POST /v1/chat/completions`` or ``/v1/embeddings``
+(router, retries and fallbacks, translation, reserve and settle, request log, health and
+metrics), without the HTTP request around it: no rate limit (batches are not counted against
+RPM) and half the price. A line ends like a request (``observe.end_request``) but returns its
+error body instead of raising it."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -17,9 +20,10 @@ from aigw.formats.openai_chat import parse_request
 from aigw.formats.openai_media import check_embeddings
 from aigw.providers.media import OPERATIONS
 from aigw.routing.router import Route
-from aigw.server.appkeys import BILLING, BYOK, OBSERVER, REQUEST_LOG, ROUTER, SETTINGS
+from aigw.server.appkeys import BILLING, BYOK, ROUTER, SETTINGS
 from aigw.server.media_call import client_body, run_media
 from aigw.server.metering import Meter
+from aigw.server.observe import end_request
 from aigw.server.relay import relay_json
 from aigw.server.routed import ChatCalls, adopt, first_name, reservation_ceiling
 from aigw.server.translated import OpenAIClient, relay_answer
@@ -28,6 +32,7 @@ if TYPE_CHECKING:
     from aigw.auth.keys import KeyInfo
 
 DISCOUNT_DIVISOR = 2  # batches cost 50% of the listed price
+ENDPOINT = "batch"  # the metrics' endpoint label of batch lines, chat and embeddings alike
 
 
 @dataclass(slots=True)
@@ -49,7 +54,7 @@ async def run_chat_line(
     *,
     discount: bool = True,
     meter: Meter | None = None,
-    endpoint: str = "batch",
+    endpoint: str = ENDPOINT,
 ) -> tuple[int, dict[str, Any]]:
     """(HTTP status, response body) of one chat call, billed, logged and observed (health,
     breaker, metrics under ``endpoint``) like one; batch lines pass ``discount`` (half
@@ -59,22 +64,33 @@ async def run_chat_line(
         meter = BatchMeter(request_id) if discount else Meter(request_id)
     meter.key = key
     meter.tag = tag
+    return await _ended(app, meter, endpoint, _chat(app, meter, body))
+
+
+async def _ended(
+    app: web.Application, meter: Meter, endpoint: str, answer: Awaitable[dict[str, Any]]
+) -> tuple[int, dict[str, Any]]:
+    """(status, body) of a line, ended as the HTTP routes end a request (``Meter.fail``,
+    ``Meter.crashed``, ``end_request``) except that an error is returned as its body, not
+    raised: a batch writes it to the error file, replays and evals record it."""
     try:
-        raw = orjson.dumps(body)
-        body = parse_request(raw)
-        if body.get("stream"):
-            raise InvalidRequest("Batch lines cannot stream.", param="stream")
-        return 200, await _run(app, meter, body, len(raw))
+        return 200, await answer
     except GatewayError as err:
         meter.fail(err)
         return err.status, err.body()
     except Exception:
-        meter.status, meter.error_type = 500, "server_error"
+        meter.crashed()
         return 500, {"error": {"message": "Internal error.", "type": "server_error"}}
     finally:
-        await meter.release()
-        meter.write(app[REQUEST_LOG])
-        app[OBSERVER].finish(meter, endpoint)
+        await end_request(app, meter, endpoint)
+
+
+async def _chat(app: web.Application, meter: Meter, body: dict[str, Any]) -> Any:
+    raw = orjson.dumps(body)
+    body = parse_request(raw)
+    if body.get("stream"):
+        raise InvalidRequest("Batch lines cannot stream.", param="stream")
+    return await _run(app, meter, body, len(raw))
 
 
 async def _run(app: web.Application, meter: Meter, body: dict[str, Any], size: int) -> Any:
@@ -115,21 +131,17 @@ async def run_embeddings_line(
     discount: bool = True,
 ) -> tuple[int, dict[str, Any]]:
     """(HTTP status, response body) of one ``/v1/embeddings`` call, through the same
-    ``run_media`` as the endpoint, at half price; the body is OpenAI's embeddings answer."""
+    ``run_media`` as the endpoint, at half price, billed, logged and observed under ``batch``
+    like a chat line; the body is OpenAI's embeddings answer."""
     meter = Meter(request_id)
     meter.key = key
     meter.tag = tag
+    return await _ended(app, meter, ENDPOINT, _embeddings(app, meter, body, discount))
+
+
+async def _embeddings(
+    app: web.Application, meter: Meter, body: dict[str, Any], discount: bool
+) -> Any:
     op = OPERATIONS["embeddings"]
-    try:
-        req = check_embeddings(body)
-        answer = await run_media(app, meter, op, req, discount=discount)
-        return 200, client_body(op, answer, meter)
-    except GatewayError as err:
-        meter.fail(err)
-        return err.status, err.body()
-    except Exception:
-        meter.status, meter.error_type = 500, "server_error"
-        return 500, {"error": {"message": "Internal error.", "type": "server_error"}}
-    finally:
-        await meter.release()
-        meter.write(app[REQUEST_LOG])
+    answer = await run_media(app, meter, op, check_embeddings(body), discount=discount)
+    return client_body(op, answer, meter)
