@@ -12,6 +12,7 @@ API error ``type`` in exactly one place. Anything else that escapes a handler be
     ├── BudgetExceeded                402 budget_exceeded
     ├── NotFound                      404 not_found
     │   └── ModelNotFound             404 model_not_found
+    ├── MethodNotAllowed              405 invalid_request_error   (Allow: the path's methods)
     ├── Conflict                      409 conflict                (not in a state to do that)
     ├── PayloadTooLarge               413 request_too_large
     ├── RateLimited                   429 rate_limit_error        (Retry-After)
@@ -31,6 +32,7 @@ The body shape follows the reference API:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 
@@ -105,6 +107,23 @@ class NotFound(GatewayError):
 
 class ModelNotFound(NotFound):
     type = "model_not_found"
+
+
+class MethodNotAllowed(GatewayError):
+    """The path exists but not with this method. A sibling of ``InvalidRequest`` rather than a
+    child, so code that catches a bad request body never catches a routing answer."""
+
+    status = 405
+    type = "invalid_request_error"
+
+    def __init__(self, method: str, allowed: Iterable[str]) -> None:
+        methods = sorted({m.upper() for m in allowed})
+        super().__init__(
+            f"Method {method} is not allowed here; use {', '.join(methods)}.",
+            headers={"Allow": ", ".join(methods)},  # RFC 9110: a 405 must name them
+        )
+        self.method = method
+        self.allowed = tuple(methods)
 
 
 class Conflict(GatewayError):

@@ -82,4 +82,7 @@ def test_mcp_raw_json_rpc(jobstack: JobStack) -> None:
     assert status == 200 and orjson.loads(body)["error"]["code"] == -32601
     note = {"jsonrpc": "2.0", "method": "notifications/initialized"}
     assert http("POST", url, json=note, headers=headers)[0] == 202
-    assert http("GET", url, headers=headers)[0] == 405
+    for method in ("GET", "DELETE"):  # no server stream, no sessions: the router's 405
+        status, answer_headers, body = http(method, url, headers=headers)
+        assert status == 405 and answer_headers["Allow"] == "POST", method
+        assert orjson.loads(body)["error"]["code"] == 405

@@ -147,17 +147,31 @@ def test_domain_sub_apps_disable_the_table() -> None:
 
 def test_get_on_chat_completions_is_the_method_error_in_the_api_shape(stack: Stack) -> None:
     # aiohttp's 405 goes through the middleware's mapping (server/middleware.py): the API
-    # answers it as an invalid request (400), naming the method; unchanged by the fast path.
+    # answers it as 405 with Allow, naming the method; unchanged by the fast path.
     status, headers, raw = http("GET", f"{stack.base_url}/chat/completions")
-    assert status == 400
+    assert status == 405
     error = orjson.loads(raw)["error"]
     assert error == {
-        "message": "Method GET is not allowed here.",
+        "message": "Method GET is not allowed here; use POST.",
         "type": "invalid_request_error",
-        "code": 400,
+        "code": 405,
         "param": None,
     }
+    assert headers["Allow"] == "POST"
     assert headers["X-Request-Id"].startswith("req_")
+
+
+def test_the_table_and_the_walk_give_the_same_405(app: web.Application) -> None:
+    # A method the fast table lacks on a path it has (GET /v1/chat/completions), and one on a
+    # variable path it never holds (POST /v1/models/{id}): both resolve to aiohttp's 405 with
+    # the same allowed methods, so the middleware renders the same answer.
+    for method, path, allowed in (
+        ("GET", "/v1/chat/completions", ["POST"]),
+        ("POST", "/v1/models", ["GET", "HEAD"]),
+        ("POST", "/v1/models/openai/gpt-4o-mini", ["GET", "HEAD"]),
+    ):
+        fast, slow = _both(app.router, method, path)
+        assert fast == slow == ("error", 405, allowed), (method, path)
 
 
 def test_unknown_path_is_404_in_the_api_shape(stack: Stack) -> None:

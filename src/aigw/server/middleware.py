@@ -12,7 +12,14 @@ import orjson
 from aiohttp import web
 
 from aigw.core.ids import unique_hex24
-from aigw.errors import GatewayError, InvalidRequest, NotFound, PayloadTooLarge, ServerError
+from aigw.errors import (
+    GatewayError,
+    InvalidRequest,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    ServerError,
+)
 from aigw.observability.logs import REQUEST_ID as LOG_REQUEST_ID
 
 log = logging.getLogger("aigw.server")
@@ -78,7 +85,8 @@ def _from_http_exception(exc: web.HTTPException) -> GatewayError:
     if isinstance(exc, web.HTTPNotFound):
         return NotFound("Unknown endpoint.")
     if isinstance(exc, web.HTTPMethodNotAllowed):
-        return InvalidRequest(f"Method {exc.method} is not allowed here.")
+        # aiohttp's router (the fast table defers every miss to it: server/dispatch.py)
+        return MethodNotAllowed(exc.method, exc.allowed_methods)
     if isinstance(exc, web.HTTPRequestEntityTooLarge):
         return PayloadTooLarge("Request body is too large.")
     if exc.status < 500:

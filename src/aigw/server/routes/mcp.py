@@ -128,21 +128,10 @@ def _no_audio(block: dict[str, Any]) -> dict[str, Any]:
     return {"type": "text", "text": orjson.dumps(data).decode()}
 
 
-async def mcp_other(_: web.Request) -> web.Response:
-    """The transport's answer for "no server stream, no sessions" is a bare 405."""
-    body = {"error": {"message": "Use POST.", "type": "invalid_request_error", "code": 405}}
-    return web.Response(
-        body=orjson.dumps(body),
-        status=405,
-        content_type="application/json",
-        headers={"Allow": "POST"},
-    )
-
-
 def setup_routes(app: web.Application) -> None:
+    # POST only: GET (no server stream) and DELETE (no sessions) get the router's 405 with
+    # ``Allow: POST``, which is the transport's answer for both.
     app.router.add_post("/mcp", mcp_post)
-    app.router.add_get("/mcp", mcp_other)
-    app.router.add_delete("/mcp", mcp_other)
 
 
 async def answer(ctx: Ctx, message: Any, audio: bool) -> dict[str, Any] | None:
