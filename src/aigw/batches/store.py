@@ -7,8 +7,9 @@ import secrets
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 
+from aigw.store import leases
 from aigw.store.db import Database
 from aigw.store.paging import newest_first
 from aigw.store.tables import batches, now_ms
@@ -98,39 +99,17 @@ async def cancel(db: Database, batch_id: str, account_id: str) -> Any:
     return await get(db, batch_id, account_id)
 
 
-def _free(now: int) -> Any:
-    return and_(
-        batches.c.status.in_(RUNNING),
-        or_(batches.c.lease_until.is_(None), batches.c.lease_until < now),
-    )
-
-
 async def claim(db: Database, worker: str, lease_ms: int, limit: int) -> list[Any]:
-    now = now_ms()
-    async with db.engine.connect() as conn:
-        ids = list(
-            (
-                await conn.execute(
-                    select(batches.c.id)
-                    .where(_free(now))
-                    .order_by(batches.c.created_at)
-                    .limit(limit)
-                )
-            ).scalars()
-        )
-    taken = []
-    for batch_id in ids:
-        async with db.write() as conn:
-            done = await conn.execute(
-                update(batches)
-                .where(batches.c.id == batch_id, _free(now))
-                .values(claimed_by=worker, lease_until=now + lease_ms)
-            )
-            if done.rowcount == 1:
-                taken.append(
-                    (await conn.execute(select(batches).where(batches.c.id == batch_id))).one()
-                )
-    return taken
+    return await leases.claim(
+        db,
+        batches,
+        batches.c.status.in_(RUNNING),
+        worker=worker,
+        now=now_ms(),
+        lease_ms=lease_ms,
+        order_by=batches.c.created_at,
+        limit=limit,
+    )
 
 
 async def renew(
@@ -139,28 +118,24 @@ async def renew(
     """Extend the lease and save ``values``; the batch's status, or None if it is not ours."""
     now = now_ms()
     async with db.write() as conn:
-        done = await conn.execute(
-            update(batches)
-            .where(
-                batches.c.id == batch_id,
-                batches.c.claimed_by == worker,
-                batches.c.status.in_(RUNNING),
-            )
-            .values(lease_until=now + lease_ms, updated_at=now, **values)
+        ours = await leases.renew(
+            conn,
+            batches,
+            batch_id,
+            batches.c.status.in_(RUNNING),
+            worker=worker,
+            now=now,
+            lease_ms=lease_ms,
+            values={"updated_at": now, **values},
         )
-        if done.rowcount != 1:
+        if not ours:
             return None
         found = await conn.execute(select(batches.c.status).where(batches.c.id == batch_id))
         return str(found.scalar_one())
 
 
 async def release(db: Database, worker: str) -> None:
-    async with db.write() as conn:
-        await conn.execute(
-            update(batches)
-            .where(batches.c.claimed_by == worker, batches.c.status.in_(RUNNING))
-            .values(lease_until=None, claimed_by=None)
-        )
+    await leases.release(db, batches, batches.c.status.in_(RUNNING), worker=worker)
 
 
 async def end(db: Database, batch_id: str, worker: str, status: str, **values: Any) -> bool:

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aigw.billing import ledger
 from aigw.billing.ledger import Entry, WalletState
+from aigw.store import leases
 from aigw.store.db import Database
 from aigw.store.tables import jobs, now_ms
 from aigw.webhooks import store as webhooks
@@ -126,36 +127,19 @@ async def get(db: Database, job_id: str, account_id: str | None = None) -> Job |
     return _job(found) if found else None
 
 
-def _free(now: int) -> Any:
-    return and_(
-        jobs.c.status.in_(LIVE), or_(jobs.c.lease_until.is_(None), jobs.c.lease_until < now)
-    )
-
-
 async def claim(db: Database, worker: str, lease_ms: int, limit: int) -> list[Job]:
     """Live jobs nobody holds, each taken by one worker through a conditional UPDATE."""
-    now = now_ms()
-    async with db.engine.connect() as conn:
-        ids = list(
-            (
-                await conn.execute(
-                    select(jobs.c.id).where(_free(now)).order_by(jobs.c.created_at).limit(limit)
-                )
-            ).scalars()
-        )
-    taken = []
-    for job_id in ids:
-        async with db.write() as conn:
-            done = await conn.execute(
-                update(jobs)
-                .where(jobs.c.id == job_id, _free(now))
-                .values(claimed_by=worker, lease_until=now + lease_ms)
-            )
-            if done.rowcount == 1:
-                taken.append(
-                    _job((await conn.execute(select(jobs).where(jobs.c.id == job_id))).one())
-                )
-    return taken
+    rows = await leases.claim(
+        db,
+        jobs,
+        jobs.c.status.in_(LIVE),
+        worker=worker,
+        now=now_ms(),
+        lease_ms=lease_ms,
+        order_by=jobs.c.created_at,
+        limit=limit,
+    )
+    return [_job(row) for row in rows]
 
 
 async def renew(db: Database, job_id: str, worker: str, lease_ms: int, **values: Any) -> bool:
@@ -164,22 +148,21 @@ async def renew(db: Database, job_id: str, worker: str, lease_ms: int, **values:
     now = now_ms()
     extra = {"updated_at": now, **values} if values else {}
     async with db.write() as conn:
-        done = await conn.execute(
-            update(jobs)
-            .where(jobs.c.id == job_id, jobs.c.claimed_by == worker, jobs.c.status.in_(LIVE))
-            .values(lease_until=now + lease_ms, **extra)
+        return await leases.renew(
+            conn,
+            jobs,
+            job_id,
+            jobs.c.status.in_(LIVE),
+            worker=worker,
+            now=now,
+            lease_ms=lease_ms,
+            values=extra,
         )
-    return done.rowcount == 1
 
 
 async def release(db: Database, worker: str) -> None:
     """On a clean stop: give our jobs back so the next process resumes them at once."""
-    async with db.write() as conn:
-        await conn.execute(
-            update(jobs)
-            .where(jobs.c.claimed_by == worker, jobs.c.status.in_(LIVE))
-            .values(lease_until=None, claimed_by=None)
-        )
+    await leases.release(db, jobs, jobs.c.status.in_(LIVE), worker=worker)
 
 
 async def finish(

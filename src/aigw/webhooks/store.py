@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from aigw.store import leases
 from aigw.store.db import Database
 from aigw.store.tables import (
     now_ms,
@@ -165,39 +166,17 @@ async def enqueue(
 async def claim_due(db: Database, lease_ms: int, limit: int = 20) -> list[Any]:
     """Deliveries due now, each claimed by one process through a conditional UPDATE."""
     now = now_ms()
-    free = or_(webhook_deliveries.c.lease_until.is_(None), webhook_deliveries.c.lease_until < now)
-    due = and_(
+    return await leases.claim(
+        db,
+        webhook_deliveries,
         webhook_deliveries.c.status == "pending",
         webhook_deliveries.c.next_attempt_at <= now,
-        free,
+        worker=None,
+        now=now,
+        lease_ms=lease_ms,
+        order_by=webhook_deliveries.c.next_attempt_at,
+        limit=limit,
     )
-    async with db.engine.connect() as conn:
-        ids = list(
-            (
-                await conn.execute(
-                    select(webhook_deliveries.c.id)
-                    .where(due)
-                    .order_by(webhook_deliveries.c.next_attempt_at)
-                    .limit(limit)
-                )
-            ).scalars()
-        )
-    claimed = []
-    for delivery_id in ids:
-        async with db.write() as conn:
-            done = await conn.execute(
-                update(webhook_deliveries)
-                .where(webhook_deliveries.c.id == delivery_id, due)
-                .values(lease_until=now + lease_ms)
-            )
-            if done.rowcount == 1:
-                row = (
-                    await conn.execute(
-                        select(webhook_deliveries).where(webhook_deliveries.c.id == delivery_id)
-                    )
-                ).one()
-                claimed.append(row)
-    return claimed
 
 
 async def record_attempt(
