@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -120,3 +121,46 @@ async def test_a_held_write_lock_sends_the_work_to_the_thread(database: Database
     assert (direct.inline_runs, direct.threaded_runs) == (1, 1)
     (state,) = await ledger.wallet_states(database, account_id=acme)
     assert state.balance_micro_cents == -3
+
+
+@sqlite_only
+async def test_a_lock_held_by_the_writers_own_thread_is_waited_for_on_the_loop(
+    database: Database,
+) -> None:
+    """A request-log batch in the writer's thread holds the lock: a charge waits for that
+    batch to end (the loop keeps running) and is then written inline, not queued behind it
+    in the thread or left sleeping in SQLite's busy handler."""
+    direct = database.direct
+    assert direct is not None
+    acme = (await create_account(database, "acme")).id
+    started = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def long_batch(conn: sqlite3.Connection) -> None:
+        ledger.append_direct(conn, [Entry(acme, "charge", -1, request_id="batch")])
+        loop.call_soon_threadsafe(started.set)
+        time.sleep(0.2)  # the lock stays taken meanwhile
+
+    batch = asyncio.create_task(direct.run_threaded(long_batch))
+    await started.wait()
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    tick = asyncio.create_task(ticker())
+    charge = asyncio.create_task(
+        direct.run(lambda conn: ledger.append_direct(conn, [Entry(acme, "charge", -2)]))
+    )
+    await asyncio.sleep(0.05)
+    assert not charge.done() and not batch.done()
+    await charge
+    assert batch.done()  # the charge went in after the batch, as soon as it ended
+    tick.cancel()
+    assert ticks >= 5  # the loop ran while the charge waited
+    assert (direct.inline_runs, direct.threaded_runs, direct.waits) == (1, 1, 1)
+    (state,) = await ledger.wallet_states(database, account_id=acme)
+    assert state.balance_micro_cents == -3 and state.version == 2

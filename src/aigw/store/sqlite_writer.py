@@ -10,8 +10,12 @@ So a transaction here is one plain function on a plain ``sqlite3`` connection, r
 event loop itself when SQLite's write lock is free (a small WAL commit with
 ``synchronous = NORMAL`` takes tens of microseconds and never waits for the disk). When
 another connection holds the lock, the inline attempt fails at once (busy timeout 0, before
-any work is done) and the transaction goes to a thread whose connection waits for the lock
-the usual way, so the loop never blocks on a lock. The inline connection never checkpoints
+any work is done). If the holder is this writer's own thread (a request-log batch, a few
+milliseconds), the transaction waits on the loop for that batch to end and tries inline
+again: no thread hop, and no sleeping in SQLite's busy handler (1, 2, 5, 10 ms ...) past the
+moment the lock is free. Otherwise (another process, the SQLAlchemy engine) it goes to a
+thread whose connection waits for the lock the usual way, so the loop never blocks on a
+lock. The inline connection never checkpoints
 the WAL (``wal_autocheckpoint = 0``); the engine's connections and the thread's connection
 do that, off the loop.
 
@@ -37,6 +41,11 @@ _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 log = logging.getLogger("aigw.store")
 
 
+# How many times one transaction waits for the thread's before it queues there itself (the
+# log writer may start its next batch right after the last one).
+_OWN_WAITS = 3
+
+
 class LockBusy(Exception):
     """Another connection holds SQLite's write lock (an inline attempt gives up at once)."""
 
@@ -50,8 +59,12 @@ class SqliteWriter:
         self._inline: sqlite3.Connection | None = None
         self._threaded: sqlite3.Connection | None = None
         self._executor: ThreadPoolExecutor | None = None
+        # Set while a transaction runs in the thread: inline attempts that find the lock
+        # taken wait for it instead of queueing behind it in the thread.
+        self._threaded_done: asyncio.Future[None] | None = None
         self.inline_runs = 0
         self.threaded_runs = 0
+        self.waits = 0  # inline attempts that waited for the thread's transaction
 
     def _connect(self, busy_timeout_ms: int, *, checkpoint: bool) -> sqlite3.Connection:
         conn = sqlite3.connect(
@@ -80,10 +93,16 @@ class SqliteWriter:
         return result
 
     async def run(self, work: SqliteWork[T]) -> T:
-        try:
-            return self.run_inline(work)
-        except LockBusy:
-            return await self.run_threaded(work)
+        for _ in range(_OWN_WAITS):
+            try:
+                return self.run_inline(work)
+            except LockBusy:
+                pending = self._threaded_done
+                if pending is None:
+                    break  # someone else holds the lock: wait for it in the thread
+                self.waits += 1
+                await asyncio.shield(pending)
+        return await self.run_threaded(work)
 
     def run_inline(self, work: SqliteWork[T]) -> T:
         """``fn(conn)`` in one transaction right here, on the loop; ``LockBusy`` at once
@@ -116,15 +135,23 @@ class SqliteWriter:
             self._threaded = self._connect(self._busy_timeout_ms, checkpoint=True)
         conn = self._threaded
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self._executor, self._transaction, conn, work)
+        done = self._threaded_done = loop.create_future()
+        try:
+            result = await loop.run_in_executor(self._executor, self._transaction, conn, work)
+        finally:
+            if self._threaded_done is done:
+                self._threaded_done = None
+            done.set_result(None)
         self.threaded_runs += 1
         return result
 
     async def close(self) -> None:
         if self.inline_runs or self.threaded_runs:
             log.info(
-                "sqlite direct writer: %d transactions inline, %d in its thread (lock busy)",
+                "sqlite direct writer: %d transactions inline (%d waits for the thread's), "
+                "%d in its thread",
                 self.inline_runs,
+                self.waits,
                 self.threaded_runs,
             )
         if self._executor is not None:
