@@ -84,6 +84,21 @@ async def test_close_flushes_everything(database: Database) -> None:
     assert writer.dropped == 1
 
 
+async def test_close_right_after_a_wake_up_does_not_hang(database: Database) -> None:
+    """A full buffer wakes the writer in the same loop turn as ``close`` cancels it: on
+    Python 3.11 ``asyncio.wait_for`` returned the wake-up and swallowed the cancellation,
+    the writer went on looping and ``close`` (a deploy under traffic) waited forever."""
+    writer = RequestLogWriter(database, flush_seconds=3600, max_batch=2)
+    await writer.start()
+    await asyncio.sleep(0.01)  # the writer waits for its wake-up
+    writer.record(entry(1))
+    writer.record(entry(2))  # the batch is full: wakes the writer
+    closing = asyncio.create_task(writer.close())
+    done, _ = await asyncio.wait({closing}, timeout=3)  # (asyncio.wait cancels nothing)
+    assert closing in done, "close() is still waiting for the writer's loop"
+    assert await count_rows(database) == 2
+
+
 async def test_record_never_awaits_the_database(tmp_path: Any) -> None:
     assert not inspect.iscoroutinefunction(RequestLogWriter.record)
     # A database that cannot even be opened: record() must not care.

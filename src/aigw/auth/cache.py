@@ -180,7 +180,8 @@ class KeyCache:
 
     async def _query_miss(self, key_hash: str) -> KeyInfo | None:
         try:
-            info = await asyncio.wait_for(find_by_hash(self._db, key_hash), self._miss_timeout)
+            async with asyncio.timeout(self._miss_timeout):
+                info = await find_by_hash(self._db, key_hash)
         except Exception as exc:
             log.warning("key lookup failed, treating the key as unknown: %s", exc)
             info = None

@@ -70,8 +70,9 @@ class BatchWorker:
                     task.add_done_callback(self._running.discard)
             except Exception:
                 log.exception("claiming batches failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll)
+            with contextlib.suppress(TimeoutError):  # (not wait_for: see jobs/worker.py)
+                async with asyncio.timeout(self.poll):
+                    await self._wake.wait()
 
     def _dir(self, batch_id: str) -> Path:
         return self.app[FILES].root / "batches" / batch_id

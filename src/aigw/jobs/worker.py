@@ -93,8 +93,12 @@ class JobWorker:
                         task.add_done_callback(self._forget)
                 except Exception:
                     log.exception("claiming jobs failed; retrying")
+            # Not ``asyncio.wait_for``: on Python 3.11 it returns the inner result, swallowing
+            # a cancellation that arrives in the same loop turn as a wake-up, and ``stop``
+            # then waited for this loop forever (seen as a hang at shutdown under load).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll)
+                async with asyncio.timeout(self.poll):
+                    await self._wake.wait()
 
     async def _drive(self, job: Job) -> None:
         try:

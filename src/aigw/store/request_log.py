@@ -246,8 +246,9 @@ class RequestLogWriter:
                 base = max(self._flush_seconds, 0.05)
                 await asyncio.sleep(min(self._max_backoff, base * 2 ** min(failures, 20)))
             else:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._flush_seconds)
+                with contextlib.suppress(TimeoutError):  # (not wait_for: see jobs/worker.py)
+                    async with asyncio.timeout(self._flush_seconds):
+                        await self._wake.wait()
             self._wake.clear()
             try:
                 await self.flush()

@@ -69,8 +69,9 @@ class Deliverer:
                     continue
             except Exception:
                 log.exception("webhook delivery round failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll)
+            with contextlib.suppress(TimeoutError):  # (not wait_for: see jobs/worker.py)
+                async with asyncio.timeout(self.poll):
+                    await self._wake.wait()
 
     async def _deliver(self, row: Any) -> None:
         assert self._session is not None

@@ -153,7 +153,8 @@ async def start_eval(
     task = runner.start(spec)
     if wait:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(task), app[SETTINGS].eval_wait_seconds)
+            async with asyncio.timeout(app[SETTINGS].eval_wait_seconds):
+                await asyncio.shield(task)
     return await store.get(db, row.id)
 
 

@@ -65,9 +65,8 @@ async def _pump(
         if idle_left <= 0:
             return
         try:
-            data = await asyncio.wait_for(
-                session.outbox.get(), min(store.keepalive_seconds, idle_left)
-            )
+            async with asyncio.timeout(min(store.keepalive_seconds, idle_left)):
+                data = await session.outbox.get()
         except TimeoutError:
             transport = request.transport
             if transport is None or transport.is_closing():
