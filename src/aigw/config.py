@@ -189,8 +189,8 @@ class Settings:
     )
     replay_store_bodies: bool = _setting(
         True,
-        "Keep request bodies and outputs (zlib-compressed) with the request log so past "
-        "requests can be replayed; accounts can opt out (PATCH /admin/accounts/{id}).",
+        "Keep request bodies and outputs (zlib-compressed from 1 KB) with the request log so "
+        "past requests can be replayed; accounts can opt out (PATCH /admin/accounts/{id}).",
     )
     replay_retention_days: float = _setting(
         30.0, "Days stored request bodies and outputs are kept before the pruner deletes them."
