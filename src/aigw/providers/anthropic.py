@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from aigw.core.chat import Completion, StreamDecoder
-from aigw.errors import GatewayError, UpstreamError
+from aigw.errors import GatewayError
 from aigw.formats import anthropic_messages as codec
 from aigw.formats.anthropic_stream import AnthropicStreamDecoder
 from aigw.formats.params import Encoded
+from aigw.formats.upstream_json import decode_object
 from aigw.providers import mapping
 from aigw.providers.base import Endpoint
 
@@ -67,11 +66,7 @@ class AnthropicAdapter:
         )
 
     def decode_response(self, raw: bytes) -> Completion:
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise UpstreamError("The upstream provider returned a malformed response.") from None
-        return codec.completion_from_anthropic(data)
+        return codec.completion_from_anthropic(decode_object(raw))
 
     def stream_decoder(self) -> StreamDecoder:
         return AnthropicStreamDecoder()

@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from aigw.core.chat import Completion, StreamDecoder
-from aigw.errors import GatewayError, UpstreamError
+from aigw.errors import GatewayError
 from aigw.formats import gemini as codec
 from aigw.formats.params import Encoded
+from aigw.formats.upstream_json import decode_object
 from aigw.providers import mapping
 from aigw.providers.base import Endpoint
 
@@ -65,11 +64,7 @@ class GeminiAdapter:
         return codec.encode_request(body)
 
     def decode_response(self, raw: bytes) -> Completion:
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise UpstreamError("The upstream provider returned a malformed response.") from None
-        return codec.completion_from_gemini(data)
+        return codec.completion_from_gemini(decode_object(raw))
 
     def stream_decoder(self) -> StreamDecoder:
         return codec.GeminiStreamDecoder()
