@@ -12,7 +12,7 @@ from aigw.formats.anthropic_stream import AnthropicStreamDecoder
 from aigw.formats.params import Encoded
 from aigw.formats.upstream_json import decode_object
 from aigw.providers import mapping
-from aigw.providers.base import Endpoint
+from aigw.providers.base import Endpoint, HeaderAuth
 
 if TYPE_CHECKING:
     from aigw.catalog.models import Model
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 ANTHROPIC_VERSION = "2023-06-01"
 
 
-class AnthropicAdapter:
+class AnthropicAdapter(HeaderAuth):
     wire_format = "anthropic"
     stream_content_type = "text/event-stream"
 
@@ -36,11 +36,6 @@ class AnthropicAdapter:
         if endpoint.api_key:
             headers["x-api-key"] = endpoint.api_key.reveal()
         return headers
-
-    def request_headers(
-        self, endpoint: Endpoint, url: str, payload: bytes, options: Mapping[str, str]
-    ) -> dict[str, str]:
-        return self.headers(endpoint)
 
     def map_error(
         self, endpoint: Endpoint, status: int, body: bytes, headers: Mapping[str, str]

@@ -12,14 +12,14 @@ from aigw.formats import gemini as codec
 from aigw.formats.params import Encoded
 from aigw.formats.upstream_json import decode_object
 from aigw.providers import mapping
-from aigw.providers.base import Endpoint
+from aigw.providers.base import Endpoint, HeaderAuth
 
 if TYPE_CHECKING:
     from aigw.catalog.models import Model
     from aigw.providers.registry import AdapterRegistry
 
 
-class GeminiAdapter:
+class GeminiAdapter(HeaderAuth):
     wire_format = "gemini"
     stream_content_type = "text/event-stream"
 
@@ -36,11 +36,6 @@ class GeminiAdapter:
         if endpoint.api_key:
             headers["x-goog-api-key"] = endpoint.api_key.reveal()
         return headers
-
-    def request_headers(
-        self, endpoint: Endpoint, url: str, payload: bytes, options: Mapping[str, str]
-    ) -> dict[str, str]:
-        return self.headers(endpoint)
 
     def map_error(
         self, endpoint: Endpoint, status: int, body: bytes, headers: Mapping[str, str]
