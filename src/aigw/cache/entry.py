@@ -7,24 +7,13 @@ shape, so a hit can be served whole or as a stream whatever the cached call was.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from aigw.core.chat import (
-    Completion,
-    Event,
-    Finished,
-    ReasoningDelta,
-    ReasoningSignature,
-    Started,
-    TextDelta,
-    ToolArgsDelta,
-    ToolCallStart,
-    UsageReport,
-    collect,
-)
+from aigw.core.chat import Completion, Finished, Started, StreamDecoder, collect, replay
 from aigw.core.usage import Usage
 from aigw.formats.openai_chat import usage_from_openai
 from aigw.formats.openai_translate import (
@@ -79,19 +68,34 @@ def from_whole(raw: bytes, cost: int) -> Entry | None:
     return Entry(body, cost)
 
 
-def from_stream(sse: bytes, model_id: str, usage: Usage | None, cost: int) -> Entry | None:
-    """An entry from the OpenAI SSE bytes the client was sent; None unless it ended well."""
-    decoder = OpenAIStreamDecoder()
-    events = decoder.feed(sse) + decoder.finish()
+def stream_body(
+    decoder: StreamDecoder,
+    sent: bytes,
+    model_id: str,
+    render: Callable[[Completion], dict[str, Any]],
+) -> dict[str, Any] | None:
+    """The whole answer a stream the client was sent amounts to, as ``render`` writes it,
+    under the id the stream carried; None unless the stream ended well (its end marker and
+    a finish reason), so a cut answer is never stored."""
+    events = decoder.feed(sent) + decoder.finish()
     if not decoder.done or not any(isinstance(e, Finished) for e in events):
         return None
-    completion = collect(events, Completion(id="", model=model_id))
-    completion.usage = usage or completion.usage
-    body = completion_to_openai(completion, model_id)
+    body = render(collect(events, Completion(id="", model=model_id)))
     started = next((e for e in events if isinstance(e, Started)), None)
     if started is not None and started.id:
         body["id"] = started.id
-    return Entry(body, cost)
+    return body
+
+
+def from_stream(sse: bytes, model_id: str, usage: Usage | None, cost: int) -> Entry | None:
+    """An entry from the OpenAI SSE bytes the client was sent; None unless it ended well."""
+
+    def render(completion: Completion) -> dict[str, Any]:
+        completion.usage = usage or completion.usage
+        return completion_to_openai(completion, model_id)
+
+    body = stream_body(OpenAIStreamDecoder(), sse, model_id, render)
+    return None if body is None else Entry(body, cost)
 
 
 def whole_answer(entry: Entry, cost_usd: float) -> bytes:
@@ -112,16 +116,4 @@ def stream_answer(entry: Entry, *, include_usage: bool, cost_usd: float) -> byte
         include_usage=include_usage,
         usage_extras=lambda _usage: {"cost": cost_usd},
     )
-    events: list[Event] = [Started(completion.id, completion.model)]
-    if completion.reasoning:
-        events.append(ReasoningDelta(completion.reasoning))
-    if completion.reasoning_signature:
-        events.append(ReasoningSignature(completion.reasoning_signature))
-    if completion.text:
-        events.append(TextDelta(completion.text))
-    for index, call in enumerate(completion.tool_calls):
-        events.append(ToolCallStart(index, call.id, call.name, call.signature))
-        events.append(ToolArgsDelta(index, call.arguments))
-    events.append(Finished(completion.finish_reason))
-    events.append(UsageReport(completion.usage or Usage()))
-    return writer.feed(events) + writer.finish()
+    return writer.feed(replay(completion)) + writer.finish()

@@ -11,20 +11,8 @@ from typing import Any
 
 import orjson
 
-from aigw.cache.entry import Entry
-from aigw.core.chat import (
-    Completion,
-    Event,
-    Finished,
-    ReasoningDelta,
-    ReasoningSignature,
-    Started,
-    TextDelta,
-    ToolArgsDelta,
-    ToolCallStart,
-    UsageReport,
-    collect,
-)
+from aigw.cache.entry import Entry, stream_body
+from aigw.core.chat import replay
 from aigw.core.usage import Usage
 from aigw.errors import UpstreamError
 from aigw.formats.anthropic_messages import (
@@ -54,16 +42,10 @@ def from_whole(raw: bytes, cost: int) -> Entry | None:
 
 def from_stream(sse: bytes, model_id: str, cost: int) -> Entry | None:
     """An entry from the Anthropic SSE bytes the client was sent; None unless it ended well."""
-    decoder = AnthropicStreamDecoder()
-    events = decoder.feed(sse) + decoder.finish()
-    if not decoder.done or not any(isinstance(e, Finished) for e in events):
-        return None
-    completion = collect(events, Completion(id="", model=model_id))
-    body = completion_to_anthropic(completion, model_id)
-    started = next((e for e in events if isinstance(e, Started)), None)
-    if started is not None and started.id:
-        body["id"] = started.id
-    return Entry(body, cost)
+    body = stream_body(
+        AnthropicStreamDecoder(), sse, model_id, lambda c: completion_to_anthropic(c, model_id)
+    )
+    return None if body is None else Entry(body, cost)
 
 
 def usage_of(entry: Entry) -> Usage | None:
@@ -86,16 +68,4 @@ def stream_answer(entry: Entry) -> bytes | None:
     writer = AnthropicEventWriter(
         id=str(entry.body.get("id") or "msg_cache"), model=str(entry.body.get("model") or "")
     )
-    events: list[Event] = []
-    if completion.reasoning or completion.reasoning_signature:
-        events.append(ReasoningDelta(completion.reasoning))
-    if completion.reasoning_signature:
-        events.append(ReasoningSignature(completion.reasoning_signature))
-    if completion.text:
-        events.append(TextDelta(completion.text))
-    for index, call in enumerate(completion.tool_calls):
-        events.append(ToolCallStart(index, call.id, call.name))
-        events.append(ToolArgsDelta(index, call.arguments))
-    events.append(Finished(completion.finish_reason))
-    events.append(UsageReport(completion.usage or Usage()))
-    return writer.feed(events) + writer.finish()
+    return writer.feed(replay(completion)) + writer.finish()

@@ -156,3 +156,26 @@ def collect(events: list[Event], completion: Completion) -> Completion:
             completion.usage = event.usage
     completion.tool_calls = [calls[i] for i in sorted(calls)]
     return completion
+
+
+def replay(completion: Completion) -> list[Event]:
+    """A whole answer as the stream events ``collect`` folds back into it, so any stream
+    writer can serve it (a cache hit replayed as a stream).
+
+    A signature without reasoning text still follows an empty ``ReasoningDelta``, so an
+    Anthropic client gets a thinking block shaped like Anthropic's own (a thinking delta,
+    then the signature); OpenAI's writer writes nothing for an empty delta.
+    """
+    events: list[Event] = [Started(completion.id, completion.model)]
+    if completion.reasoning or completion.reasoning_signature:
+        events.append(ReasoningDelta(completion.reasoning))
+    if completion.reasoning_signature:
+        events.append(ReasoningSignature(completion.reasoning_signature))
+    if completion.text:
+        events.append(TextDelta(completion.text))
+    for index, call in enumerate(completion.tool_calls):
+        events.append(ToolCallStart(index, call.id, call.name, call.signature))
+        events.append(ToolArgsDelta(index, call.arguments))
+    events.append(Finished(completion.finish_reason))
+    events.append(UsageReport(completion.usage or Usage()))
+    return events

@@ -30,7 +30,7 @@ from aigw.core.chat import (
 )
 from aigw.core.usage import Usage
 from aigw.errors import InvalidRequest, UpstreamError
-from aigw.formats.openai_translate import max_tokens_of, stop_list, text_of
+from aigw.formats.openai_translate import generation_params, text_of
 from aigw.formats.params import Encoded, drop_warnings, unsupported
 from aigw.formats.stream_decoder import JsonStreamDecoder
 
@@ -56,15 +56,7 @@ def encode_request(body: Mapping[str, Any], upstream_model: str, *, stream: bool
     if body.get("parallel_tool_calls") is False:
         warnings.append("dropped parallel_tool_calls: Cohere cannot turn parallel calls off")
     out: dict[str, Any] = {"model": upstream_model, "messages": _messages(body["messages"])}
-    for name, key in _RENAMED.items():
-        if body.get(name) is not None:
-            out[key] = body[name]
-    max_tokens = max_tokens_of(body)
-    if max_tokens is not None:
-        out["max_tokens"] = max_tokens
-    stops = stop_list(body)
-    if stops:
-        out["stop_sequences"] = stops
+    out.update(generation_params(body, _RENAMED, max_tokens="max_tokens", stop="stop_sequences"))
     tools = list(body.get("tools") or ())
     choice = body.get("tool_choice")
     if isinstance(choice, dict):  # Cohere cannot name a tool: offer the named one alone

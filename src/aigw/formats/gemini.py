@@ -35,9 +35,8 @@ from aigw.core.chat import (
 from aigw.core.usage import Usage
 from aigw.errors import GatewayError, InvalidRequest, UpstreamError, UpstreamSaturated
 from aigw.formats.openai_translate import (
-    max_tokens_of,
+    generation_params,
     split_data_url,
-    stop_list,
     text_of,
     tool_call_signature,
 )
@@ -74,16 +73,7 @@ def encode_request(body: Mapping[str, Any]) -> Encoded:
     out: dict[str, Any] = {"contents": contents}
     if system:
         out["systemInstruction"] = {"parts": [{"text": system}]}
-    config: dict[str, Any] = {}
-    for name, key in _CONFIG.items():
-        if body.get(name) is not None:
-            config[key] = body[name]
-    max_tokens = max_tokens_of(body)
-    if max_tokens is not None:
-        config["maxOutputTokens"] = max_tokens
-    stops = stop_list(body)
-    if stops:
-        config["stopSequences"] = stops
+    config = generation_params(body, _CONFIG, max_tokens="maxOutputTokens", stop="stopSequences")
     _response_format(body.get("response_format"), config)
     effort = body.get("reasoning_effort")
     if effort == "none":

@@ -290,3 +290,19 @@ def stop_list(body: Mapping[str, Any]) -> list[str]:
     if isinstance(stop, str):
         return [stop] if stop else []
     return [s for s in stop or () if isinstance(s, str) and s]
+
+
+def generation_params(
+    body: Mapping[str, Any], names: Mapping[str, str], *, max_tokens: str, stop: str
+) -> dict[str, Any]:
+    """The generation parameters the client set, under the upstream's names: the sampling
+    ones in ``names`` (OpenAI name -> upstream name) in its order, then the output cap and
+    the stop sequences under ``max_tokens`` and ``stop``. Unset ones are left out."""
+    out = {key: body[name] for name, key in names.items() if body.get(name) is not None}
+    cap = max_tokens_of(body)
+    if cap is not None:
+        out[max_tokens] = cap
+    stops = stop_list(body)
+    if stops:
+        out[stop] = stops
+    return out

@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from aigw.core.chat import Completion, StreamDecoder
-from aigw.errors import GatewayError, UpstreamError
+from aigw.errors import GatewayError
 from aigw.formats import anthropic_messages as codec
 from aigw.formats.anthropic_stream import AnthropicStreamDecoder
 from aigw.formats.params import Encoded
+from aigw.formats.upstream_json import decode_object
 from aigw.providers import mapping
-from aigw.providers.base import Endpoint
+from aigw.providers.base import Endpoint, HeaderAuth
 
 if TYPE_CHECKING:
     from aigw.catalog.models import Model
@@ -22,7 +21,7 @@ if TYPE_CHECKING:
 ANTHROPIC_VERSION = "2023-06-01"
 
 
-class AnthropicAdapter:
+class AnthropicAdapter(HeaderAuth):
     wire_format = "anthropic"
     stream_content_type = "text/event-stream"
 
@@ -37,11 +36,6 @@ class AnthropicAdapter:
         if endpoint.api_key:
             headers["x-api-key"] = endpoint.api_key.reveal()
         return headers
-
-    def request_headers(
-        self, endpoint: Endpoint, url: str, payload: bytes, options: Mapping[str, str]
-    ) -> dict[str, str]:
-        return self.headers(endpoint)
 
     def map_error(
         self, endpoint: Endpoint, status: int, body: bytes, headers: Mapping[str, str]
@@ -67,11 +61,7 @@ class AnthropicAdapter:
         )
 
     def decode_response(self, raw: bytes) -> Completion:
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise UpstreamError("The upstream provider returned a malformed response.") from None
-        return codec.completion_from_anthropic(data)
+        return codec.completion_from_anthropic(decode_object(raw))
 
     def stream_decoder(self) -> StreamDecoder:
         return AnthropicStreamDecoder()

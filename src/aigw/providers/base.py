@@ -85,6 +85,19 @@ class Translator(Protocol):
     def stream_decoder(self) -> StreamDecoder: ...
 
 
+class HeaderAuth:
+    """Base for a translating adapter whose key rides in a fixed header: a call's headers are
+    ``headers()`` whatever its URL and payload (Bedrock's, signed per request, are not)."""
+
+    def headers(self, endpoint: Endpoint) -> dict[str, str]:
+        raise NotImplementedError
+
+    def request_headers(
+        self, endpoint: Endpoint, url: str, payload: bytes, options: Mapping[str, str]
+    ) -> dict[str, str]:
+        return self.headers(endpoint)
+
+
 def translator_of(adapter: ProviderAdapter) -> Translator | None:
     """The adapter's translating side, or None for an OpenAI-format upstream."""
     return adapter if isinstance(adapter, Translator) else None

@@ -14,12 +14,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-import orjson
-
 from aigw.core.chat import Completion, StreamDecoder
-from aigw.errors import GatewayError, ProviderNotConfigured, UpstreamError
+from aigw.errors import GatewayError, ProviderNotConfigured
 from aigw.formats import bedrock_converse as codec
 from aigw.formats.params import Encoded
+from aigw.formats.upstream_json import decode_object
 from aigw.providers import mapping
 from aigw.providers.aws_sigv4 import Credentials, sign
 from aigw.providers.base import Endpoint
@@ -112,11 +111,7 @@ class BedrockAdapter:
         return codec.encode_request(body, max_output=model.max_output_tokens)
 
     def decode_response(self, raw: bytes) -> Completion:
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise UpstreamError("The upstream provider returned a malformed response.") from None
-        return codec.completion_from_bedrock(data)
+        return codec.completion_from_bedrock(decode_object(raw))
 
     def stream_decoder(self) -> StreamDecoder:
         return codec.BedrockStreamDecoder()

@@ -5,21 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from aigw.core.chat import Completion, StreamDecoder
-from aigw.errors import GatewayError, UpstreamError
+from aigw.errors import GatewayError
 from aigw.formats import cohere_chat as codec
 from aigw.formats.params import Encoded
+from aigw.formats.upstream_json import decode_object
 from aigw.providers import mapping
-from aigw.providers.base import Endpoint
+from aigw.providers.base import Endpoint, HeaderAuth
 
 if TYPE_CHECKING:
     from aigw.catalog.models import Model
     from aigw.providers.registry import AdapterRegistry
 
 
-class CohereAdapter:
+class CohereAdapter(HeaderAuth):
     wire_format = "cohere"
     stream_content_type = "text/event-stream"
 
@@ -31,11 +30,6 @@ class CohereAdapter:
         if endpoint.api_key:
             headers["Authorization"] = "Bearer " + endpoint.api_key.reveal()
         return headers
-
-    def request_headers(
-        self, endpoint: Endpoint, url: str, payload: bytes, options: Mapping[str, str]
-    ) -> dict[str, str]:
-        return self.headers(endpoint)
 
     def map_error(
         self, endpoint: Endpoint, status: int, body: bytes, headers: Mapping[str, str]
@@ -57,11 +51,7 @@ class CohereAdapter:
         return codec.encode_request(body, model.upstream_id, stream=stream)
 
     def decode_response(self, raw: bytes) -> Completion:
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise UpstreamError("The upstream provider returned a malformed response.") from None
-        return codec.completion_from_cohere(data)
+        return codec.completion_from_cohere(decode_object(raw))
 
     def stream_decoder(self) -> StreamDecoder:
         return codec.CohereStreamDecoder()

@@ -27,6 +27,7 @@ from aigw.errors import GatewayError, GatewayTimeout, UpstreamError
 from aigw.formats import openai_translate as oai
 from aigw.formats.openai_chat import prepare_upstream
 from aigw.formats.params import WARNING_HEADER
+from aigw.formats.upstream_json import decode_object
 from aigw.net import Response, TransportError
 from aigw.server.appkeys import PROVIDERS
 from aigw.server.metering import CLIENT_CLOSED, Meter
@@ -112,11 +113,7 @@ def plan_call(
 
 
 def _decode_openai(raw: bytes) -> Completion:
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise UpstreamError("The upstream provider returned a malformed response.") from None
-    return oai.completion_from_openai(data)
+    return oai.completion_from_openai(decode_object(raw))
 
 
 class Writer(Protocol):
