@@ -100,3 +100,17 @@ def test_chat_logs_the_gateway_id_and_answers_with_the_clients(stack: Stack) -> 
     theirs = [e for e in entries if e.client_request_id == "client-42"]
     assert len(theirs) == 1 and theirs[0].id.startswith("req_") and theirs[0].id != "client-42"
     assert [e.client_request_id for e in entries if e.id == own] == [None]
+
+
+@pytest.mark.parametrize("path", ["chat/completions", "messages"])
+def test_whole_answers_sent_by_their_handler_carry_the_request_id(stack: Stack, path: str) -> None:
+    """Whole answers leave from the handler (server/relay.send_now), before the middleware
+    could add the header: they carry X-Request-Id all the same, the client's or ours."""
+    body = {"model": "xai/grok-4.3", "messages": MESSAGES, "max_tokens": 32}
+    auth = {"Authorization": f"Bearer {stack.key}"}
+    status, headers, _ = http(
+        "POST", f"{stack.base_url}/{path}", json=body, headers={**auth, REQUEST_ID: "c-7"}
+    )
+    assert status == 200 and headers[REQUEST_ID] == "c-7"
+    status, headers, _ = http("POST", f"{stack.base_url}/{path}", json=body, headers=auth)
+    assert status == 200 and headers[REQUEST_ID].startswith("req_")

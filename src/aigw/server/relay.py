@@ -15,6 +15,7 @@ from aigw.formats.openai_stream import OpenAIStreamTap, error_event
 from aigw.formats.upstream_json import decode_object
 from aigw.net import Response, TransportError
 from aigw.server.metering import CLIENT_CLOSED, Meter
+from aigw.server.middleware import REQUEST_ID
 
 log = logging.getLogger("aigw.relay")
 
@@ -46,6 +47,21 @@ async def relay_json(
     body = orjson.dumps(data)
     meter.keep(body)  # for replays, when kept
     return web.Response(body=body, content_type="application/json", headers=headers)
+
+
+async def send_now(request: web.Request, response: web.StreamResponse, meter: Meter) -> None:
+    """Send a whole answer from the handler rather than after it returns, so the bookkeeping
+    in the route's ``finally`` (request log record, health, metrics, shadow traffic) runs
+    after the client has its bytes, not before. (Streams are sent as they come.)"""
+    if response.prepared:
+        return
+    # As the middleware does for responses it sends itself (it cannot once this one is out).
+    response.headers.setdefault(REQUEST_ID, meter.client_request_id or meter.request_id)
+    try:
+        await response.prepare(request)
+        await response.write_eof()
+    except ConnectionResetError:  # the client is gone; its charge is already committed
+        meter.status, meter.error_type = CLIENT_CLOSED, "client_closed"
 
 
 async def relay_stream(

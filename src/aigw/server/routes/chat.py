@@ -25,27 +25,14 @@ from aigw.server.appkeys import (
 )
 from aigw.server.auth import authenticate
 from aigw.server.cache import remember, serve_from_cache
-from aigw.server.metering import CLIENT_CLOSED, MAX_TAG, Meter
+from aigw.server.metering import MAX_TAG, Meter
 from aigw.server.middleware import REQUEST_ID, request_ids
 from aigw.server.observe import end_request
-from aigw.server.relay import relay_json, relay_stream
+from aigw.server.relay import relay_json, relay_stream, send_now
 from aigw.server.routed import ChatCalls, adopt, attempts_text, first_name, reservation_ceiling
 from aigw.server.translated import OpenAIClient, relay_answer
 
 TAG_HEADER = "x-aig-tag"
-
-
-async def send_now(request: web.Request, response: web.StreamResponse, meter: Meter) -> None:
-    """Send a whole answer here rather than after the handler returns, so the bookkeeping in
-    ``chat_completions``' ``finally`` (request log record, health, metrics, shadow traffic)
-    runs after the client has its bytes, not before. (Streams are sent as they come.)"""
-    if response.prepared:
-        return
-    try:
-        await response.prepare(request)
-        await response.write_eof()
-    except ConnectionResetError:  # the client is gone; its charge is already committed
-        meter.status, meter.error_type = CLIENT_CLOSED, "client_closed"
 
 
 def read_tag(request: web.Request) -> str | None:

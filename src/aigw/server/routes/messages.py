@@ -54,7 +54,7 @@ from aigw.server.messages_cache import remember_messages, serve_messages_from_ca
 from aigw.server.metering import CLIENT_CLOSED, Meter
 from aigw.server.middleware import REQUEST_ID, client_request_id, gateway_request_id
 from aigw.server.observe import end_request
-from aigw.server.relay import finish_stream
+from aigw.server.relay import finish_stream, send_now
 from aigw.server.routed import MessagesCalls, adopt, first_name, reservation_ceiling
 from aigw.server.routes.chat import read_tag
 from aigw.server.translated import SSE, Writer, relay_answer, stream_chunks
@@ -120,6 +120,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     try:
         response = await _handle(request, meter)
         remember_messages(request, meter, response)  # a cacheable miss that ended well
+        await send_now(request, response, meter)
         return response
     except GatewayError as err:
         meter.fail(err)
