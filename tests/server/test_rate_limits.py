@@ -107,3 +107,32 @@ def test_messages_endpoint_is_limited_too(limited: Stack) -> None:
         codes.append(status)
     assert codes == [200, 200, 429]
     assert 1 <= int(headers["Retry-After"]) <= 10
+
+
+def _remaining_tokens_after(stack: Stack, *, mcp_first: bool) -> int:
+    _, key = stack.admin("POST", "/admin/keys", {"account": "acme"})
+    auth = {"Authorization": f"Bearer {key['key']}"}
+    if mcp_first:  # the MCP chat tool: its tokens count against the key's token limit too
+        call = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/call",
+            "params": {"name": "chat", "arguments": {"model": "xai/grok-4.3", "prompt": "hi"}},
+        }
+        mcp = stack.base_url.removesuffix("/v1") + "/mcp"
+        status, _, raw = http("POST", mcp, json=call, headers=auth)
+        assert status == 200 and "error" not in orjson.loads(raw)
+    status, headers, _ = http(
+        "POST",
+        f"{stack.base_url}/chat/completions",
+        json={"model": "xai/grok-4.3", "messages": MESSAGES},
+        headers=auth,
+    )
+    assert status == 200
+    return int(headers["x-ratelimit-remaining-tokens"])
+
+
+def test_mcp_chat_tokens_count_against_the_token_limit(limited: Stack) -> None:
+    alone = _remaining_tokens_after(limited, mcp_first=False)
+    after_mcp = _remaining_tokens_after(limited, mcp_first=True)
+    assert after_mcp < alone

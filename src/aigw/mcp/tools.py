@@ -42,7 +42,8 @@ async def _chat(ctx: Ctx, args: dict[str, Any]) -> Any:
     """Rate-limited, then ``run_chat_line`` (billed, logged, observed as ``mcp``); the body is
     kept for replays like a /v1/chat/completions call's, so ``replay`` can take its id."""
     app, key = ctx.app, ctx.key
-    await app[LIMITS].acquire(app[LIMITS].for_key(key, app[BILLING].sub_rpm(key)))
+    limits = app[LIMITS].for_key(key, app[BILLING].sub_rpm(key))
+    await app[LIMITS].acquire(limits)
     messages = args.get("messages")
     if messages is None:
         if args.get("prompt") is None:
@@ -54,6 +55,7 @@ async def _chat(ctx: Ctx, args: dict[str, Any]) -> Any:
             body[name] = args[name]
     meter = Meter(new_request_id())
     meter.key = key
+    meter.limits = limits  # its tokens count against the key's token limits when it ends
     keep_for_replay(app, meter, orjson.dumps(body))
     status, answer = await run_chat_line(
         app, key, body, meter.request_id, ctx.tag, discount=False, meter=meter, endpoint="mcp"
