@@ -62,6 +62,9 @@ async def send_now(request: web.Request, response: web.StreamResponse, meter: Me
         await response.write_eof()
     except ConnectionResetError:  # the client is gone; its charge is already committed
         meter.status, meter.error_type = CLIENT_CLOSED, "client_closed"
+    except asyncio.CancelledError:  # it hung up mid-write (handler cancellation): the same
+        meter.status, meter.error_type = CLIENT_CLOSED, "client_closed"
+        raise
 
 
 async def relay_stream(
