@@ -37,8 +37,7 @@ def _to_micro_cents(usd_per_million_tokens: Decimal, rounding: str) -> int:
 def cost_micro_cents(price: Price, usage: Usage) -> int:
     """The cost of one call: cached prompt tokens at the cached rate, reasoning tokens at the
     reasoning rate when the model has one, everything else at input / output rates."""
-    found = _INTEGER_RATES.get(id(price))
-    rates = found[1] if found is not None and found[0] is price else _integer_rates(price)
+    rates = _integer_rates(price)
     prompt, completion = usage.prompt_tokens, usage.completion_tokens
     if rates is not None and prompt >= 0 and completion >= 0:
         inp, cached_rate, out, _ = rates.base
@@ -79,8 +78,7 @@ def max_cost_micro_cents(price: Price, prompt_tokens: int, max_output_tokens: in
     The prompt is priced as uncached and every output token at the dearer of the output and
     reasoning rates; rounding up keeps the bound at or above what ``cost_micro_cents`` gives.
     """
-    found = _INTEGER_RATES.get(id(price))
-    rates = found[1] if found is not None and found[0] is price else _integer_rates(price)
+    rates = _integer_rates(price)
     if rates is not None and prompt_tokens >= 0 and max_output_tokens >= 0:
         inp, _, _, dearest = rates.base
         for above, tier in rates.tiers:
