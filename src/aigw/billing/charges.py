@@ -109,11 +109,18 @@ class ChargeWriter:
             log.exception("committing a charge inline failed; queueing it")
             return False
         self.inline_commits += 1
+        await self._tell(entry, reservation, state)
+        return True
+
+    async def _tell(
+        self, entry: Entry, reservation: Reservation | None, state: WalletState
+    ) -> None:
+        """Pass a committed charge on (the live balances); a failure there is logged, never
+        raised: the charge is in the ledger either way."""
         try:
             await self._on_committed(entry, reservation, state)
         except Exception:
             log.exception("updating the live balance after a commit failed")
-        return True
 
     def submit(
         self, entry: Entry, reservation: Reservation | None = None, *, linger: float = 0.05
@@ -184,9 +191,6 @@ class ChargeWriter:
             backoff = 0.05
             by_account = {s.account_id: s for s in states}
             for p in batch:
-                try:
-                    await self._on_committed(p.entry, p.reservation, by_account[p.entry.account_id])
-                except Exception:
-                    log.exception("updating the live balance after a commit failed")
+                await self._tell(p.entry, p.reservation, by_account[p.entry.account_id])
                 if not p.done.done():
                     p.done.set_result(True)
