@@ -15,9 +15,8 @@ milliseconds), the transaction waits on the loop for that batch to end and tries
 again: no thread hop, and no sleeping in SQLite's busy handler (1, 2, 5, 10 ms ...) past the
 moment the lock is free. Otherwise (another process, the SQLAlchemy engine) it goes to a
 thread whose connection waits for the lock the usual way, so the loop never blocks on a
-lock. The inline connection never checkpoints
-the WAL (``wal_autocheckpoint = 0``); the engine's connections and the thread's connection
-do that, off the loop.
+lock. The inline connection never checkpoints the WAL (``wal_autocheckpoint = 0``); the
+engine's connections and the thread's connection do that, off the loop.
 
 The request log and replay bodies use ``run_threaded`` for their batches: one thread hop per
 batch instead of a dozen SQLAlchemy round trips through aiosqlite (those cost the event loop
