@@ -92,3 +92,13 @@ def http(
                 return resp.status, CIMultiDict(resp.headers), await resp.read()
 
     return asyncio.run(go())
+
+
+def parse_metrics(raw: bytes) -> dict[str, float]:
+    """A Prometheus text exposition as {series with its labels: value}."""
+    out = {}
+    for line in raw.decode().splitlines():
+        if not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out

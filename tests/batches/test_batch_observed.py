@@ -10,7 +10,7 @@ import openai
 import orjson
 import pytest
 
-from tests.harness import http
+from tests.harness import http, parse_metrics
 from tests.jobs.conftest import JobStack, job_stack
 
 MODEL = "openai/gpt-4o-mini"  # used by no other call in this module
@@ -25,12 +25,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JobStack]:
 def _metrics(stack: JobStack) -> dict[str, float]:
     status, _, raw = http("GET", stack.url + "/metrics")
     assert status == 200
-    out = {}
-    for line in raw.decode().splitlines():
-        if not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            out[name] = float(value)
-    return out
+    return parse_metrics(raw)
 
 
 def _requests(stack: JobStack) -> int:

@@ -12,7 +12,7 @@ import openai
 import orjson
 import pytest
 
-from tests.harness import http
+from tests.harness import http, parse_metrics
 from tests.jobs.conftest import JobStack, job_stack
 
 CHAT = ("/v1/chat/completions", "openai/gpt-4o-mini")
@@ -60,12 +60,7 @@ def _run_batch(stack: JobStack, url: str, lines: dict[str, str]) -> dict[str, di
 def _metrics(stack: JobStack) -> dict[str, float]:
     status, _, raw = http("GET", stack.url + "/metrics")
     assert status == 200
-    out = {}
-    for line in raw.decode().splitlines():
-        if not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            out[name] = float(value)
-    return out
+    return parse_metrics(raw)
 
 
 def _logged(stack: JobStack, request_id: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from tests.harness import http
+from tests.harness import http, parse_metrics
 from tests.server.routekit import MESSAGES, Routed, call, model_table, start_routed, three_sims
 
 from aigw.config import load_settings
@@ -34,12 +34,7 @@ def routed(
 def _metrics(routed: Routed) -> dict[str, float]:
     status, headers, raw = http("GET", routed.gw.url + "/metrics")
     assert status == 200 and headers["Content-Type"].startswith("text/plain; version=0.0.4")
-    out = {}
-    for line in raw.decode().splitlines():
-        if not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            out[name] = float(value)
-    return out
+    return parse_metrics(raw)
 
 
 def test_metrics_count_requests_errors_latency_tokens_cost_and_retries(routed: Routed) -> None:
