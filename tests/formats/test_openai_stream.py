@@ -205,3 +205,21 @@ def test_a_malformed_event_inside_a_run_of_objects_is_caught() -> None:
     assert tap.feed(good) == good  # the first read: the tap learns the model's name
     out = tap.feed(good + b'data: {"choices":[\n\n' + b'data: {"x":1}}\n\n')
     assert out == good and tap.malformed
+
+
+def test_a_stream_in_spaced_json_is_renamed_and_its_usage_read() -> None:
+    """Some servers put a space after each colon: the model is renamed in that spelling
+    (learnt from the first read) and the usage event is still found and hidden."""
+
+    def event(obj: dict[str, object]) -> bytes:
+        return b"data: " + orjson.dumps(obj).replace(b'":', b'": ') + b"\n\n"
+
+    first = event({"model": "up", "choices": [{"delta": {"role": "assistant"}}]})
+    more = event({"model": "up", "choices": [{"delta": {"content": "hi"}}]})
+    usage = event({"model": "up", "choices": [], "usage": {"prompt_tokens": 3}})
+    tap = OpenAIStreamTap(upstream_model="up", gateway_model="gw", show_usage=False)
+    out = tap.feed(first) + tap.feed(more * 3) + tap.feed(usage + b"data: [DONE]\n\n")
+    assert out.count(b'"model": "gw"') == 4 and b'"up"' not in out
+    assert b"usage" not in out and tap.done
+    assert tap.usage is not None and tap.usage.prompt_tokens == 3
+    assert tap.events == 6

@@ -16,11 +16,12 @@ import orjson
 
 from aigw.core.usage import Usage
 from aigw.formats.openai_chat import usage_from_openai
-from aigw.formats.sse import first_malformed_event
+from aigw.formats.sse import first_malformed_event, one_line_events
 
 _EVENT_SPLIT = re.compile(rb"\r?\n\r?\n")
 _USAGE_MARKER = re.compile(rb'"usage": ?\{')  # an event carrying a usage object
 DONE = b"data: [DONE]"
+_DONE_FRAME = DONE + b"\n\n"
 
 UsageExtras = Callable[[Usage], Mapping[str, Any]]
 
@@ -34,12 +35,16 @@ def _boundary(buf: bytes) -> int:
     return max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
 
 
-def _model_patterns(upstream: str, gateway: str) -> list[tuple[bytes, bytes]]:
+def _model_patterns(upstream: str, gateway: str, seen: bytes) -> list[tuple[bytes, bytes]]:
+    """The byte substitutions that rename the model: the spelling found in ``seen`` (the
+    stream's first events; a provider keeps one JSON style), else both spellings."""
     if upstream == gateway:
         return []
     up = orjson.dumps(upstream)
     gw = orjson.dumps(gateway)
-    return [(b'"model":' + up, b'"model":' + gw), (b'"model": ' + up, b'"model": ' + gw)]
+    both = [(b'"model":' + up, b'"model":' + gw), (b'"model": ' + up, b'"model": ' + gw)]
+    found = [pair for pair in both if pair[0] in seen]
+    return found or both
 
 
 class OpenAIStreamTap:
@@ -87,13 +92,21 @@ class OpenAIStreamTap:
             return b""
         buf = self._pending + chunk if self._pending else chunk
         patterns = self._patterns
-        if patterns is not None and buf.endswith(b"}\n\n") and _plain_run(buf):
-            # The usual read mid-stream: whole one-line events, none with usage or an error.
-            self._pending = b""
-            for old, new in patterns:
-                buf = buf.replace(old, new)
-            self.events += buf.count(b"\n\n")
-            return buf
+        if patterns is not None and buf.endswith(b"}\n\n") and buf.startswith(b"data: {"):
+            # The usual read mid-stream: whole one-line events, none with usage or an error,
+            # so the bytes go out with only the model renamed (checks inline: per read).
+            events = 1 if buf.find(b"\n") == len(buf) - 2 else one_line_events(buf)
+            if (
+                events > 0
+                and b'"error"' not in buf
+                and b'"usage":{' not in buf
+                and b'"usage": {' not in buf
+            ):
+                self._pending = b""
+                for old, new in patterns:
+                    buf = buf.replace(old, new)
+                self.events += events
+                return buf
         cut = _boundary(buf)
         if cut == 0:
             self._pending = buf
@@ -109,24 +122,27 @@ class OpenAIStreamTap:
         return self._process(rest + b"\n\n")
 
     def _process(self, ready: bytes) -> bytes:
-        bad = first_malformed_event(ready)
-        if bad >= 0:
-            self.malformed = True
-            ready = ready[:bad]
-            if not ready:
-                return b""
+        events = one_line_events(ready)
+        if events < 0:  # other framing: the exact check, event by event
+            bad = first_malformed_event(ready)
+            if bad >= 0:
+                self.malformed = True
+                ready = ready[:bad]
+                if not ready:
+                    return b""
+            events = ready.count(b"data:")
         if self._patterns is None:
             self._patterns = _model_patterns(
-                _first_model(ready) or self._upstream_model, self._gateway_model
+                _first_model(ready) or self._upstream_model, self._gateway_model, ready
             )
         for old, new in self._patterns:
             ready = ready.replace(old, new)
-        self.events += ready.count(b"data:")
-        if DONE in ready:
+        self.events += events
+        if ready.endswith(_DONE_FRAME) or DONE in ready:
             self.done = True
         if b'"error"' in ready:
             self._scan_errors(ready)
-        if _USAGE_MARKER.search(ready) is not None:
+        if _has_usage(ready):
             return self._rewrite_usage_events(ready)
         return ready
 
@@ -182,18 +198,10 @@ class OpenAIStreamTap:
         return b"data: " + orjson.dumps(obj) + b"\n\n"
 
 
-def _plain_run(buf: bytes) -> bool:
-    """Whole ``data: {...}`` events of one line each, none carrying usage or an error: the
-    bytes can go out with only the model renamed (checked with whole-buffer scans)."""
-    events = buf.count(b"\n\n")
-    return (
-        buf.startswith(b"data: {")
-        and buf.count(b"\n") == 2 * events
-        and buf.count(b"}\n\ndata: {") == events - 1
-        and b'"error"' not in buf
-        and b'"usage":{' not in buf
-        and b'"usage": {' not in buf
-    )
+def _has_usage(buf: bytes) -> bool:
+    """An event in ``buf`` carries a usage object (``"usage":null`` does not count). Searched
+    from the end: usage rides on one of the last events."""
+    return buf.rfind(b'"usage":{') >= 0 or buf.rfind(b'"usage": {') >= 0
 
 
 def _event_start(buf: bytes, lo: int, pos: int) -> int:

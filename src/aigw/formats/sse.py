@@ -59,20 +59,31 @@ def frame(data: bytes, event: str | None = None) -> bytes:
 _DONE_FRAME = b"data: [DONE]\n\n"
 
 
-def _one_line_objects(ready: bytes) -> bool:
-    """True when ``ready`` is nothing but ``data: {...}`` events of one line each (OpenAI's
-    own framing), the last possibly ``[DONE]``: proven with a few whole-buffer counts, no
-    loop over the events. Anything else (CRLF, comments, names) takes the exact check."""
-    body = ready[: -len(_DONE_FRAME)] if ready.endswith(_DONE_FRAME) else ready
-    if not body:
-        return True
-    events = body.count(b"\n\n")
-    return (
-        body.startswith(b"data: {")
-        and body.endswith(b"}\n\n")
-        and body.count(b"\n") == 2 * events  # no line inside an event but its data line
-        and body.count(b"}\n\ndata: {") == events - 1  # every event starts { and ends }
-    )
+def one_line_events(ready: bytes) -> int:
+    """How many events ``ready`` holds when it is nothing but ``data: {...}`` events of one
+    line each (OpenAI's own framing), the last possibly ``[DONE]``; -1 for anything else
+    (CRLF, comments, names, a line break inside an event), which takes the exact check.
+
+    Proven with two whole-buffer counts, no loop over the events: when there are exactly
+    twice as many ``\\n`` bytes as events, and one ``}\\n\\ndata: {`` joint fewer than
+    events, every line break belongs to a joint or to the final ``}\\n\\n``, so each event is
+    one line from ``{`` to ``}``."""
+    if not ready:
+        return 0
+    if ready.endswith(_DONE_FRAME):
+        body, done = ready[: -len(_DONE_FRAME)], 1
+        if not body:
+            return 1
+    else:
+        body, done = ready, 0
+    if not (body.startswith(b"data: {") and body.endswith(b"}\n\n")):
+        return -1
+    if body.find(b"\n") == len(body) - 2:  # the usual small read: one event
+        return 1 + done
+    lines = body.count(b"\n")
+    if lines % 2 or body.count(b"}\n\ndata: {") != lines // 2 - 1:
+        return -1
+    return lines // 2 + done
 
 
 def first_malformed_event(ready: bytes) -> int:
@@ -81,7 +92,7 @@ def first_malformed_event(ready: bytes) -> int:
     A structural check at C speed (no decoding): the payload must begin with ``{`` and end
     with ``}``. It catches truncated and garbled frames; a ``data:`` at a line start cannot
     occur inside a JSON string, whose newlines are escaped."""
-    if _one_line_objects(ready):
+    if one_line_events(ready) >= 0:
         return -1
     pos = 0
     while True:
