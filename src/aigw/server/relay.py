@@ -107,15 +107,20 @@ async def relay_stream(
                 meter.mark_first_byte()
                 meter.keep(out)
                 await response.write(out)
-        readany = upstream_response.readany  # a plain loop: no async generator per read
+        # A plain loop with the per-read work inline: no async generator, no method call that
+        # is a no-op for most reads (the first byte is marked once; answers are kept only
+        # for replays).
+        readany, feed, write = upstream_response.readany, tap.feed, response.write
         while chunk := await readany():
-            out = tap.feed(chunk)
+            out = feed(chunk)
             if tap.done and out.endswith(DONE_FRAME):
                 out, ending = out[: -len(DONE_FRAME)], DONE_FRAME
             if out:
-                meter.mark_first_byte()
-                meter.keep(out)
-                await response.write(out)
+                if meter.first_byte is None:
+                    meter.mark_first_byte()
+                if meter.output is not None:
+                    meter.keep(out)
+                await write(out)
             if tap.malformed:
                 break
         out = b"" if tap.malformed else tap.finish()
