@@ -27,7 +27,9 @@ API error ``type`` in exactly one place. Anything else that escapes a handler be
     ConfigError                       not an HTTP error: bad settings, refused at start-up
 
 The body shape follows the reference API:
-``{"error": {"message", "type", "code": <HTTP status>, "param"}}``.
+``{"error": {"message", "type", "code": <HTTP status>, "param"}}``; under Anthropic's Messages
+API (``/v1/messages``) the same errors answer in Anthropic's envelope
+(``formats/anthropic_messages.error_body``, chosen in ``server/middleware.py``).
 """
 
 from __future__ import annotations

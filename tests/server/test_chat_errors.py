@@ -1,4 +1,5 @@
-"""Every error the gateway gives, in OpenAI's shape, mapped to the SDK's exception classes."""
+"""Every error the gateway gives, in OpenAI's shape, mapped to the SDK's exception classes
+(and the Messages API's 413, in Anthropic's shape)."""
 
 from __future__ import annotations
 
@@ -201,6 +202,25 @@ def test_body_over_the_limit_is_413(tight_stack: Stack) -> None:
         client.chat.completions.create(model="xai/grok-4.3", messages=big)
     assert info.value.status_code == 413
     assert _error(info.value)["type"] == "request_too_large"
+
+
+@pytest.mark.parametrize("path", ["/v1/messages", "/v1/messages/count_tokens"])
+def test_messages_body_over_the_limit_is_413_in_anthropics_shape(
+    tight_stack: Stack, path: str
+) -> None:
+    # The Messages API reads its body in the handler, which answers in Anthropic's shape.
+    big = {
+        "model": "xai/grok-4.3",
+        "max_tokens": 8,
+        "messages": [{"role": "user", "content": "x" * 4096}],
+    }
+    auth = {"x-api-key": tight_stack.key}
+    status, headers, raw = http("POST", tight_stack.gw.url + path, json=big, headers=auth)
+    assert status == 413
+    body = orjson.loads(raw)
+    assert body["type"] == "error"
+    assert body["error"] == {"type": "request_too_large", "message": "Request body is too large."}
+    assert headers["X-Request-Id"] == body["request_id"]
 
 
 def test_upstream_timeout_is_504(tight_stack: Stack) -> None:

@@ -3,6 +3,8 @@
 A path that exists asked with the wrong method is 405 with ``Allow`` (errors.MethodNotAllowed);
 a path that does not exist stays 404. Both come from aiohttp's router (the fast table of
 server/dispatch.py defers every miss to it), whether the path is plain or has parameters.
+Under Anthropic's Messages API (``/v1/messages``, also at ``/anthropic``) the same answers, and
+a crash, come in Anthropic's error shape, as the handlers there answer every other error.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import orjson
 import pytest
 from tests.harness import http
 from tests.server.conftest import Stack
+
+from aigw.formats import anthropic_inbound
 
 # (method, path under the gateway's root, the Allow header expected)
 WRONG_METHODS = (
@@ -96,3 +100,91 @@ def test_an_unknown_path_is_still_404(stack: Stack, method: str, path: str) -> N
         "param": None,
     }
     assert headers["X-Request-Id"].startswith("req_")
+
+
+# -- under Anthropic's Messages API: Anthropic's error shape ---------------------------------
+
+ANTHROPIC_WRONG_METHODS = (
+    ("GET", "/v1/messages", "POST"),
+    ("PUT", "/v1/messages", "POST"),
+    ("DELETE", "/v1/messages/count_tokens", "POST"),
+    ("GET", "/anthropic/v1/messages", "POST"),
+    ("GET", "/anthropic/v1/messages/count_tokens", "POST"),
+)
+
+
+def _anthropic_error(raw: bytes, kind: str, message: str) -> None:
+    body = orjson.loads(raw)
+    assert body == {
+        "type": "error",
+        "error": {"type": kind, "message": message},
+        "request_id": body["request_id"],
+    }
+    assert body["request_id"].startswith("req_")
+
+
+@pytest.mark.parametrize(("method", "path", "allow"), ANTHROPIC_WRONG_METHODS)
+def test_a_wrong_method_on_the_messages_api_is_405_in_anthropics_shape(
+    stack: Stack, method: str, path: str, allow: str
+) -> None:
+    status, headers, raw = http(method, _root(stack) + path)
+    assert status == 405, (method, path)
+    assert headers["Allow"] == allow
+    _anthropic_error(
+        raw, "invalid_request_error", f"Method {method} is not allowed here; use {allow}."
+    )
+    assert headers["Content-Type"].startswith("application/json")
+    assert headers["X-Request-Id"] == orjson.loads(raw)["request_id"]
+
+
+def test_the_messages_405_echoes_the_client_request_id(stack: Stack) -> None:
+    # The header is the client's id, the body the gateway's (as the messages handler answers).
+    sent = {"x-api-key": stack.key, "X-Request-Id": "client-id-2"}
+    status, headers, raw = http("GET", f"{stack.base_url}/messages", headers=sent)
+    assert status == 405 and headers["Allow"] == "POST"
+    assert headers["X-Request-Id"] == "client-id-2"
+    assert orjson.loads(raw)["request_id"].startswith("req_")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/messages/",  # a trailing slash is another path
+        "/v1/messages/nothing-here",
+        "/v1/messages/count_tokens/x",
+        "/anthropic/v1/messages/batches",
+    ],
+)
+def test_an_unknown_path_under_the_messages_api_is_404_in_anthropics_shape(
+    stack: Stack, path: str
+) -> None:
+    status, headers, raw = http("POST", _root(stack) + path, json={})
+    assert status == 404, path
+    assert "Allow" not in headers
+    _anthropic_error(raw, "not_found_error", "Unknown endpoint.")
+    assert headers["X-Request-Id"] == orjson.loads(raw)["request_id"]
+
+
+@pytest.mark.parametrize("path", ["/v1/messagesx", "/v1/message", "/anthropic/v1/models"])
+def test_paths_only_alike_the_messages_api_keep_the_api_shape(stack: Stack, path: str) -> None:
+    status, _, raw = http("POST", _root(stack) + path, json={})
+    assert status == 404, path
+    assert orjson.loads(raw)["error"]["type"] == "not_found"
+
+
+def test_a_crash_in_the_messages_api_is_500_in_anthropics_shape(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An exception the handler does not turn into a GatewayError reaches the middleware,
+    # which answers it without internals, in the shape of the API the path belongs to.
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug with internals in its message")
+
+    monkeypatch.setattr(anthropic_inbound, "parse_request", crash)
+    body = {"model": "xai/grok-4.3", "max_tokens": 8, "messages": []}
+    status, headers, raw = http(
+        "POST", f"{stack.base_url}/messages", json=body, headers={"x-api-key": stack.key}
+    )
+    assert status == 500
+    _anthropic_error(raw, "api_error", "Internal error.")
+    assert headers["X-Request-Id"] == orjson.loads(raw)["request_id"]

@@ -334,6 +334,7 @@ _CLIENT_ERROR_TYPES = {
     402: "billing_error",
     403: "permission_error",
     404: "not_found_error",
+    405: "invalid_request_error",  # a wrong method on a path of the API (server/middleware.py)
     413: "request_too_large",
     429: "rate_limit_error",
     503: "overloaded_error",

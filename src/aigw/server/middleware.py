@@ -1,5 +1,10 @@
 """The one middleware: request id on every response, and errors rendered in the API's shape.
 
+The shape is OpenAI's, except under Anthropic's Messages API (``/v1/messages`` and below, also
+mounted at ``/anthropic``), where the handlers answer in Anthropic's: an error that reaches the
+middleware there (a wrong method, an unknown path, a crash) is answered in Anthropic's shape
+too. The path is looked at only once there is an error to render.
+
 Kept to a single layer because every middleware costs time on the hot path.
 """
 
@@ -20,6 +25,7 @@ from aigw.errors import (
     PayloadTooLarge,
     ServerError,
 )
+from aigw.formats.anthropic_messages import error_body as anthropic_error_body
 from aigw.observability.logs import REQUEST_ID as LOG_REQUEST_ID
 
 log = logging.getLogger("aigw.server")
@@ -29,6 +35,10 @@ REQUEST_ID = "X-Request-Id"
 # the middleware, and read from here by the handlers (the chat route's meter and headers).
 _IDS_KEY = web.RequestKey("request_ids", tuple[str, str | None])
 _MAX_REQUEST_ID = 128
+# Anthropic's Messages API (routes/messages.py) at both its mounts: these paths and every path
+# below them answer errors in Anthropic's shape.
+_ANTHROPIC_PATHS = ("/v1/messages", "/anthropic/v1/messages")
+_UNDER_ANTHROPIC_PATHS = tuple(path + "/" for path in _ANTHROPIC_PATHS)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -81,6 +91,29 @@ def error_response(err: GatewayError, request_id: str) -> web.Response:
     )
 
 
+def anthropic_error_response(err: GatewayError, gateway: str, client: str | None) -> web.Response:
+    """``err`` in Anthropic's error shape; the body names the gateway's id, the header the
+    client's id when it sent one."""
+    headers = err.headers()
+    headers[REQUEST_ID] = client or gateway
+    return web.Response(
+        body=orjson.dumps(anthropic_error_body(err, gateway)),
+        status=err.status,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def _render(
+    request: web.Request, err: GatewayError, gateway: str, client: str | None
+) -> web.Response:
+    """``err`` in the shape of the API the request's path belongs to (error branch only)."""
+    path = request.path
+    if path in _ANTHROPIC_PATHS or path.startswith(_UNDER_ANTHROPIC_PATHS):
+        return anthropic_error_response(err, gateway, client)
+    return error_response(err, client or gateway)
+
+
 def _from_http_exception(exc: web.HTTPException) -> GatewayError:
     if isinstance(exc, web.HTTPNotFound):
         return NotFound("Unknown endpoint.")
@@ -102,14 +135,14 @@ async def gateway_middleware(request: web.Request, handler: Handler) -> web.Stre
     try:
         response = await handler(request)
     except GatewayError as err:
-        return error_response(err, rid)
+        return _render(request, err, gateway, client)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return error_response(_from_http_exception(exc), rid)
+        return _render(request, _from_http_exception(exc), gateway, client)
     except Exception:
         log.exception("unhandled error in %s %s (request %s)", request.method, request.path, rid)
-        return error_response(ServerError("Internal error."), rid)
+        return _render(request, ServerError("Internal error."), gateway, client)
     if not response.prepared:
         response.headers[REQUEST_ID] = rid
     return response

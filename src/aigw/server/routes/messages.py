@@ -52,7 +52,13 @@ from aigw.server.appkeys import (
 from aigw.server.auth import authenticate
 from aigw.server.messages_cache import remember_messages, serve_messages_from_cache
 from aigw.server.metering import CLIENT_CLOSED, Meter
-from aigw.server.middleware import REQUEST_ID, client_request_id, gateway_request_id
+from aigw.server.middleware import (
+    REQUEST_ID,
+    anthropic_error_response,
+    client_request_id,
+    gateway_request_id,
+    request_ids,
+)
 from aigw.server.observe import end_request
 from aigw.server.relay import finish_stream, send_now
 from aigw.server.routed import MessagesCalls, adopt, first_name, reservation_ceiling
@@ -76,15 +82,7 @@ def resolve_messages_model(catalog: Catalog, name: str) -> Model:
 
 
 def error_response(err: GatewayError, request: web.Request) -> web.Response:
-    rid = gateway_request_id(request)
-    headers = err.headers()
-    headers[REQUEST_ID] = client_request_id(request) or rid
-    return web.Response(
-        body=orjson.dumps(error_body(err, rid)),
-        status=err.status,
-        content_type="application/json",
-        headers=headers,
-    )
+    return anthropic_error_response(err, *request_ids(request))
 
 
 def _http_error(exc: web.HTTPException) -> GatewayError:
