@@ -1,9 +1,11 @@
 """Request bodies and outputs kept for replays: written with the request log (same batch
 writer, off the response path), zlib-compressed, pruned after the retention period.
 
-Whether an account opted out is checked when a batch is written (one query per batch, in the
-database so every worker sees a PATCH at once), so an opt-out takes effect for everything not
-yet written, and the hot path never asks.
+Whether an account opted out is checked when a batch is written, before anything is packed
+(in the database so every worker sees a PATCH at once): an opt-out takes effect for all not
+yet written, the bodies of accounts already out are never compressed, and the hot path never
+asks. SQLite checks the kept accounts again in the insert's transaction (``_write_direct``);
+PostgreSQL does not (a PATCH while a batch is being packed applies from the next batch).
 
 The answer is stored as the bytes the client received, behind a one-byte tag saying JSON or
 SSE, compressed or not; its text is extracted (``replays.capture.output_text``) only when a
@@ -171,12 +173,20 @@ def _opted_out_sql(db: Database, count: int) -> str:
 
 
 async def opted_out(db: Database, account_ids: set[str]) -> set[str]:
+    """Those of ``account_ids`` that opted out (SQLite: inline, no aiosqlite round trips)."""
     ids = tuple(sorted(account_ids))
     if not ids:
         return set()
+    sql = _opted_out_sql(db, len(ids))
+    if db.direct is not None:
+        return await db.direct.run(functools.partial(_refused, ids=ids, sql=sql))
     async with db.engine.connect() as conn:
-        found = await conn.exec_driver_sql(_opted_out_sql(db, len(ids)), ids)
+        found = await conn.exec_driver_sql(sql, ids)
         return {row[0] for row in found}
+
+
+def _refused(conn: sqlite3.Connection, ids: tuple[str, ...], sql: str) -> set[str]:
+    return {row[0] for row in conn.execute(sql, ids)}
 
 
 def _write_direct(
@@ -186,10 +196,11 @@ def _write_direct(
     opted_sql: str,
     insert: str,
 ) -> int:
-    """SQLite: the opt-out check and the insert in one transaction, off the loop (the rows
-    were compressed before it began: the write lock is held for the inserts alone)."""
+    """SQLite: the insert, with the kept accounts checked again under the write lock, so an
+    opt-out committed while the rows were packed (before the lock: it is held for the inserts
+    alone) is still honoured, as when this was the only check."""
     ids = tuple(sorted({str(row[account_at]) for row in rows}))
-    refused = {r[0] for r in conn.execute(opted_sql, ids)}
+    refused = _refused(conn, ids, opted_sql)
     kept = [row for row in rows if row[account_at] not in refused]
     if kept:
         conn.executemany(insert, kept)
@@ -197,26 +208,23 @@ def _write_direct(
 
 
 async def write(db: Database, entries: list[BodyEntry]) -> int:
-    """Store the entries of accounts that did not opt out; returns how many were stored."""
-    direct = db.direct
-    if direct is not None:
-        count = len({e.account_id for e in entries})
-        sql, order = _insert(db)
-        rows = await asyncio.to_thread(_rows, entries, order)  # compression: before the lock
-        work = functools.partial(
-            _write_direct,
-            rows=rows,
-            account_at=order.index("account_id"),
-            opted_sql=_opted_out_sql(db, count),
-            insert=sql,
-        )
-        return await direct.run_threaded(work)
+    """Store the entries of accounts that did not opt out; returns how many were stored.
+    Only the kept entries are packed (CPU: in a thread, off the loop, before the lock)."""
     refused = await opted_out(db, {e.account_id for e in entries})
     kept = [e for e in entries if e.account_id not in refused]
     if not kept:
         return 0
     sql, order = _insert(db)
-    rows = await asyncio.to_thread(_rows, kept, order)  # compression is CPU: off the loop
+    rows = await asyncio.to_thread(_rows, kept, order)
+    if db.direct is not None:
+        work = functools.partial(
+            _write_direct,
+            rows=rows,
+            account_at=order.index("account_id"),
+            opted_sql=_opted_out_sql(db, len({e.account_id for e in kept})),
+            insert=sql,
+        )
+        return await db.direct.run_threaded(work)
     async with db.write() as conn:
         await conn.exec_driver_sql(sql, rows)
     return len(rows)
