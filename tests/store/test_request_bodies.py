@@ -1,11 +1,16 @@
 """Kept request bodies (SQLite and PostgreSQL): written by the request-log writer after its
-rows, compressed when big enough to gain from it, skipped for accounts that opted out,
+rows, compressed when big enough to gain from it, skipped (unpacked) for accounts that opted out,
 pruned by age; and the eval runs' lease-based failure of runs whose process died."""
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 import zlib
+from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from aigw.evals import store as evals_store
@@ -16,6 +21,7 @@ from aigw.store.db import Database
 from aigw.store.request_bodies import BodyEntry
 from aigw.store.request_log import RequestLogEntry, RequestLogWriter
 from aigw.store.tables import request_bodies as table
+from tests.dbfixtures import StatementCounter
 
 BODY = b'{"model":"m","messages":[{"role":"user","content":"hello there hello there"}]}'
 ANSWER = b'{"choices":[{"index":0,"message":{"role":"assistant","content":"Hi!"}}]}'
@@ -192,6 +198,85 @@ async def test_opt_out_is_read_per_batch_for_any_number_of_accounts(database: Da
     await writer.flush()
     assert await request_bodies.load(database, "req_after") is not None
     await writer.close()
+
+
+def count_packing(
+    monkeypatch: pytest.MonkeyPatch, then: Callable[[], None] = lambda: None
+) -> list[bytes]:
+    """Records the request bodies packed (``_rows`` looks ``pack_request`` up at each call);
+    ``then`` runs at the first, in the packing thread."""
+    packed: list[bytes] = []
+    pack = request_bodies.pack_request
+
+    def counting(body: bytes) -> bytes:
+        if not packed:
+            then()
+        packed.append(body)
+        return pack(body)
+
+    monkeypatch.setattr(request_bodies, "pack_request", counting)
+    return packed
+
+
+async def test_opted_out_bodies_are_neither_packed_nor_stored(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keeps = await create_account(database, "keeps")
+    refuses = await create_account(database, "refuses")
+    await set_account_store_bodies(database, "refuses", False)
+    packed = count_packing(monkeypatch)
+    entries = [
+        BodyEntry(
+            f"req_{name}_{i}",
+            account.id,
+            1_000,
+            b'{"n":"%s-%d"}' % (name.encode(), i),
+            [ANSWER],
+            False,
+        )
+        for i in range(3)
+        for name, account in (("keep", keeps), ("refuse", refuses))
+    ]
+    counter = StatementCounter(database)
+    assert await request_bodies.write(database, entries) == 3
+    if database.direct is not None:  # SQLite: check and insert bypass aiosqlite
+        assert counter.count == 0
+    counter.close()
+    assert sorted(packed) == sorted(e.request for e in entries if e.account_id == keeps.id)
+    for entry in entries:
+        stored = await request_bodies.load(database, entry.request_id)
+        assert (stored is not None) == (entry.account_id == keeps.id), entry.request_id
+    only_refused = [BodyEntry("req_none", refuses.id, 1_000, BODY, [ANSWER], False)]
+    assert await request_bodies.write(database, only_refused) == 0
+    assert len(packed) == 3 and await request_bodies.load(database, "req_none") is None
+
+
+async def test_sqlite_honours_an_opt_out_made_while_the_batch_is_packed(
+    sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first check kept the account; the check in the insert's transaction drops it."""
+    path = tmp_path / "aigw.db"
+    shutil.copyfile(sqlite_template, path)
+    database = Database.from_url(f"sqlite:///{path}")
+    try:
+        late = await create_account(database, "late")
+        stays = await create_account(database, "stays")
+
+        def opt_out_now() -> None:  # another worker's PATCH, committed while packing
+            with sqlite3.connect(path) as conn:
+                conn.execute("UPDATE accounts SET store_bodies = 0 WHERE id = ?", (late.id,))
+
+        packed = count_packing(monkeypatch, then=opt_out_now)
+        entries = [
+            BodyEntry("req_late", late.id, 1_000, BODY, None, False),
+            BodyEntry("req_stays", stays.id, 1_000, BODY + b" ", None, False),
+        ]
+        assert await request_bodies.write(database, entries) == 1
+        assert len(packed) == 2  # both kept by the first check
+        assert await request_bodies.load(database, "req_late") is None
+        assert await request_bodies.load(database, "req_stays") is not None
+    finally:
+        await database.close()
 
 
 async def test_bodies_longer_than_the_compression_window_round_trip(database: Database) -> None:
