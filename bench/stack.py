@@ -71,6 +71,11 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=5)
 
 
+def pin(cpu: int) -> list[str]:
+    """The command prefix that pins a process to ``cpu``; none without ``taskset``."""
+    return ["taskset", "-c", str(cpu)] if shutil.which("taskset") else []
+
+
 def cpu_ticks(pid: int) -> int:
     """utime + stime of a process, all its threads included (clock ticks)."""
     with open(f"/proc/{pid}/stat") as f:
@@ -89,13 +94,17 @@ def create_key(aigw: str, db: str, run: Callable[[list[str]], str]) -> str:
 
 @dataclass
 class Stack:
-    """The simulator and the gateway, started and stopped together."""
+    """The simulator and the gateway, started and stopped together: the gateway on a fresh
+    SQLite database in ``workdir`` with an account, credits and an API key (``key``)."""
 
     workdir: Path
     sim_cpu: int
     gw_cpu: int
-    sim_args: list[str]
-    env_extra: dict[str, str]
+    sim_args: list[str] = field(default_factory=list)  # of `aigw simulate`
+    env_extra: dict[str, str] = field(default_factory=dict)  # of the gateway
+    # The gateway's catalog file, made from the simulator's base URL (``http://host:port``).
+    # None: the built-in catalog, with the simulator as OpenAI (OPENAI_BASE_URL).
+    catalog: Callable[[str], str] | None = None
     sim_port: int = 0
     gw_port: int = 0
     key: str = ""
@@ -107,8 +116,16 @@ class Stack:
         return f"http://{HOST}:{self.sim_port}/v1/chat/completions"
 
     @property
+    def gw_base(self) -> str:
+        return f"http://{HOST}:{self.gw_port}"
+
+    @property
     def gw_url(self) -> str:
-        return f"http://{HOST}:{self.gw_port}/v1/chat/completions"
+        return f"{self.gw_base}/v1/chat/completions"
+
+    @property
+    def sim_pid(self) -> int:
+        return self.procs[0].pid
 
     @property
     def gw_pid(self) -> int:
@@ -133,17 +150,21 @@ class Stack:
         aigw = aigw_bin()
         db = f"sqlite:///{self.workdir / 'bench.db'}"
         self.sim_port, self.gw_port = free_port(), free_port()
-        sim = ["taskset", "-c", str(self.sim_cpu), aigw, "simulate", "--host", HOST]
+        sim = [*pin(self.sim_cpu), aigw, "simulate", "--host", HOST]
         self._spawn([*sim, "--port", str(self.sim_port), *self.sim_args], "simulator.log")
         wait_ready(f"http://{HOST}:{self.sim_port}/healthz", self.procs[0])
         self.key = create_key(aigw, db, self._run)
-        env = {
-            "OPENAI_API_KEY": "sk-bench-upstream",
-            "OPENAI_BASE_URL": f"http://{HOST}:{self.sim_port}/v1",
-            "AIGW_ADMIN_KEY": ADMIN_KEY,
-            **self.env_extra,
-        }
-        gw = ["taskset", "-c", str(self.gw_cpu), aigw, "--db", db, "serve", "--host", HOST]
+        if self.catalog is None:
+            upstream = {
+                "OPENAI_API_KEY": "sk-bench-upstream",
+                "OPENAI_BASE_URL": f"http://{HOST}:{self.sim_port}/v1",
+            }
+        else:
+            catalog_file = self.workdir / "catalog.toml"
+            catalog_file.write_text(self.catalog(f"http://{HOST}:{self.sim_port}"))
+            upstream = {"AIGW_CATALOG_FILE": str(catalog_file)}
+        env = {**upstream, "AIGW_ADMIN_KEY": ADMIN_KEY, **self.env_extra}
+        gw = [*pin(self.gw_cpu), aigw, "--db", db, "serve", "--host", HOST]
         self._spawn([*gw, "--port", str(self.gw_port)], "gateway.log", env)
         wait_ready(f"http://{HOST}:{self.gw_port}/healthz", self.procs[1])
 
