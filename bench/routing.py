@@ -36,8 +36,8 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stack import CLK_TCK, Stack, cpu_ticks, running
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "RESULTS.md"
+from cache import write
+
 BEGIN = "<!-- routing.py:begin (generated; do not edit by hand) -->"
 END = "<!-- routing.py:end -->"
 MESSAGES = [{"role": "user", "content": "In two sentences, what does an LLM API gateway do?"}]
@@ -229,18 +229,6 @@ def report(
     return "\n".join(lines) + "\n"
 
 
-def write(section: str) -> None:
-    """Append (or replace) this script's section; the rest of the file is not ours."""
-    text = RESULTS.read_text() if RESULTS.exists() else ""
-    block = f"{BEGIN}\n{section}{END}\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1].lstrip("\n")
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    RESULTS.write_text(text)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=3.0)
@@ -281,7 +269,7 @@ def main() -> int:
     section = report(table, costs, args)
     print(section)
     if not args.no_write:
-        write(section)
+        write(section, BEGIN, END)
     return 0
 
 
