@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,15 +35,7 @@ import aiohttp
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from routing import (
-    ADMIN_KEY,
-    CLK_TCK,
-    HOST,
-    cpu_ticks,
-    free_port,
-    stop,
-    wait_ready,
-)
+from stack import CLK_TCK, Stack, cpu_ticks, running
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -72,52 +63,6 @@ def catalog(sim_url: str) -> str:
         "key_required = false\n\n"
         '[models."sima/single"]\nupstream_id = "single"\nprice = { input = 1, output = 2 }\n'
     )
-
-
-def start(
-    workdir: Path,
-    sim_cpu: int,
-    gw_cpu: int,
-    env_extra: dict[str, str],
-    catalog_of: Callable[[str], str] = catalog,
-) -> tuple[list[subprocess.Popen[bytes]], str, str]:
-    aigw = str(Path(sys.executable).parent / "aigw")
-    pin = (lambda cpu: ["taskset", "-c", str(cpu)]) if _has_taskset() else (lambda cpu: [])
-    sim_port, gw_port = free_port(), free_port()
-    procs: list[subprocess.Popen[bytes]] = []
-    with open(workdir / "simulator.log", "wb") as out:
-        argv = [*pin(sim_cpu), aigw, "simulate", "--host", HOST, "--port", str(sim_port)]
-        procs.append(subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT))
-    wait_ready(f"http://{HOST}:{sim_port}/healthz", procs[0])
-    (workdir / "catalog.toml").write_text(catalog_of(f"http://{HOST}:{sim_port}"))
-    db = f"sqlite:///{workdir / 'bench.db'}"
-
-    def run(*args: str) -> str:
-        done = subprocess.run([aigw, "--db", db, *args], capture_output=True, text=True, timeout=60)
-        if done.returncode != 0:
-            sys.exit(f"aigw {' '.join(args)} failed:\n{done.stderr}")
-        return done.stdout
-
-    run("accounts", "create", "bench")
-    key = run("keys", "create", "--account", "bench").strip()
-    run("topup", "bench", "1000000")
-    env = {
-        **os.environ,
-        "AIGW_ADMIN_KEY": ADMIN_KEY,
-        "AIGW_CATALOG_FILE": str(workdir / "catalog.toml"),
-        **env_extra,
-    }
-    with open(workdir / "gateway.log", "wb") as out:
-        argv = [*pin(gw_cpu), aigw, "--db", db, "serve", "--host", HOST, "--port", str(gw_port)]
-        procs.append(subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env))
-    wait_ready(f"http://{HOST}:{gw_port}/healthz", procs[1])
-    return procs, key, f"http://{HOST}:{gw_port}"
-
-
-def _has_taskset() -> bool:
-    from shutil import which
-
-    return which("taskset") is not None
 
 
 def body(question: str, *, stream: bool = False) -> bytes:
@@ -319,23 +264,20 @@ def main() -> int:
     results: list[list[Row]] = []
     for env in ({}, {"AIGW_CACHE_HIT_WAIT_FOR_COMMIT": "false"}):
         with tempfile.TemporaryDirectory(prefix="aigw-cache-bench-") as tmp:
-            procs, key, base = start(Path(tmp), args.sim_cpu, args.gw_cpu, env)
-            try:
+            stack = Stack(Path(tmp), args.sim_cpu, args.gw_cpu, env_extra=env, catalog=catalog)
+            with running(stack):
                 results.append(
                     asyncio.run(
                         run_cases(
-                            base,
-                            key,
+                            stack.gw_base,
+                            stack.key,
                             args.requests,
                             args.rounds,
                             semantic and not env,
-                            procs[1].pid,
+                            stack.gw_pid,
                         )
                     )
                 )
-            finally:
-                for proc in reversed(procs):
-                    stop(proc)
     section = report(results[0], results[1], args, load_avg)
     print(section)
     if not args.no_write:

@@ -28,15 +28,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from overhead import (
-    ADMIN_KEY,
-    RESULTS,
-    aigw_bin,
-    code_origin,
-    create_key,
-    git_revision,
-    write_section,
-)
+from overhead import RESULTS, code_origin, git_revision, write_section
+from stack import ADMIN_KEY, aigw_bin, create_key
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER_BENCH = ROOT.parent / "shared" / "peer-bench"

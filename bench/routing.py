@@ -23,15 +23,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,14 +33,14 @@ from typing import Any
 import aiohttp
 import orjson
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "RESULTS.md"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stack import CLK_TCK, Stack, cpu_ticks, running
+
+from cache import write
+
 BEGIN = "<!-- routing.py:begin (generated; do not edit by hand) -->"
 END = "<!-- routing.py:end -->"
-HOST = "127.0.0.1"
-ADMIN_KEY = "sk-aig-admin-" + "route" * 8
 MESSAGES = [{"role": "user", "content": "In two sentences, what does an LLM API gateway do?"}]
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 CASES = {
     "1 deployment": {"model": "sima/single"},
     "3 deployments, lowest_latency": {
@@ -70,44 +64,6 @@ def catalog(sim_url: str) -> str:
         '  { provider = "simb", upstream_id = "triple-b" },\n'
         '  { provider = "simc", upstream_id = "triple-c" },\n]\n'
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"process exited while starting ({url})")
-        try:
-            with urllib.request.urlopen(url, timeout=1.0) as r:
-                if r.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.1)
-    sys.exit(f"{url} not ready after 30 s")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the one process we started, SIGKILL if it lingers."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
-def cpu_ticks(pid: int) -> int:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
 
 
 @dataclass
@@ -172,40 +128,6 @@ def merge(runs: list[Run]) -> Run:
         cpu_us=sum(cpus) / len(cpus) if cpus else None,
         errors=sum(r.errors for r in runs),
     )
-
-
-def start(workdir: Path, sim_cpu: int, gw_cpu: int) -> tuple[list[subprocess.Popen[bytes]], str]:
-    aigw = str(Path(sys.executable).parent / "aigw")
-    taskset = shutil.which("taskset")
-    pin = (lambda cpu: [taskset, "-c", str(cpu)]) if taskset else (lambda cpu: [])
-    sim_port, gw_port = free_port(), free_port()
-    procs: list[subprocess.Popen[bytes]] = []
-    with open(workdir / "simulator.log", "wb") as out:
-        argv = [*pin(sim_cpu), aigw, "simulate", "--host", HOST, "--port", str(sim_port)]
-        procs.append(subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT))
-    wait_ready(f"http://{HOST}:{sim_port}/healthz", procs[0])
-    (workdir / "catalog.toml").write_text(catalog(f"http://{HOST}:{sim_port}"))
-    db = f"sqlite:///{workdir / 'bench.db'}"
-
-    def run(*args: str) -> str:
-        done = subprocess.run([aigw, "--db", db, *args], capture_output=True, text=True, timeout=60)
-        if done.returncode != 0:
-            sys.exit(f"aigw {' '.join(args)} failed:\n{done.stderr}")
-        return done.stdout
-
-    run("accounts", "create", "bench")
-    key = run("keys", "create", "--account", "bench").strip()
-    run("topup", "bench", "1000000")
-    env = {
-        **os.environ,
-        "AIGW_ADMIN_KEY": ADMIN_KEY,
-        "AIGW_CATALOG_FILE": str(workdir / "catalog.toml"),
-    }
-    with open(workdir / "gateway.log", "wb") as out:
-        argv = [*pin(gw_cpu), aigw, "--db", db, "serve", "--host", HOST, "--port", str(gw_port)]
-        procs.append(subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env))
-    wait_ready(f"http://{HOST}:{gw_port}/healthz", procs[1])
-    return procs, key + "@" + f"http://{HOST}:{gw_port}/v1/chat/completions"
 
 
 def micro(workdir: Path) -> list[tuple[str, float]]:
@@ -307,18 +229,6 @@ def report(
     return "\n".join(lines) + "\n"
 
 
-def write(section: str) -> None:
-    """Append (or replace) this script's section; the rest of the file is not ours."""
-    text = RESULTS.read_text() if RESULTS.exists() else ""
-    block = f"{BEGIN}\n{section}{END}\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1].lstrip("\n")
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    RESULTS.write_text(text)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=3.0)
@@ -331,10 +241,8 @@ def main() -> int:
     args = parser.parse_args()
     args.duration = min(args.duration, 60.0)
     with tempfile.TemporaryDirectory(prefix="aigw-routing-bench-") as tmp:
-        procs, where = start(Path(tmp), args.sim_cpu, args.gw_cpu)
-        key, url = where.split("@", 1)
         table: list[tuple[str, int, str, Run]] = []
-        try:
+        with running(Stack(Path(tmp), args.sim_cpu, args.gw_cpu, catalog=catalog)) as stack:
             for mode in args.modes:
                 for conc in args.concurrency:
                     runs: dict[str, list[Run]] = {case: [] for case in CASES}
@@ -344,27 +252,24 @@ def main() -> int:
                             duration = 0.5 if round_ == 0 else args.duration
                             run = asyncio.run(
                                 load(
-                                    url,
-                                    key,
+                                    stack.gw_url,
+                                    stack.key,
                                     body,
                                     concurrency=conc,
                                     duration=duration,
-                                    pid=procs[1].pid,
+                                    pid=stack.gw_pid,
                                 )  # fmt: skip
                             )
                             if round_:
                                 runs[case].append(run)
                     for case in CASES:
                         table.append((mode, conc, case, merge(runs[case])))
-        finally:
-            for proc in reversed(procs):
-                stop(proc)
         with tempfile.TemporaryDirectory(prefix="aigw-routing-micro-") as tmp:
             costs = micro(Path(tmp))
     section = report(table, costs, args)
     print(section)
     if not args.no_write:
-        write(section)
+        write(section, BEGIN, END)
     return 0
 
 

@@ -37,8 +37,9 @@ import aiohttp
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cache import pct, start, write
-from routing import CLK_TCK, cpu_ticks, stop
+from stack import CLK_TCK, Stack, cpu_ticks, running
+
+from cache import pct, write
 
 BEGIN = "<!-- shadow.py:begin (generated; do not edit by hand) -->"
 END = "<!-- shadow.py:end -->"
@@ -164,14 +165,17 @@ def main() -> int:
     args = parser.parse_args()
     load_avg = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="aigw-shadow-bench-") as tmp:
-        procs, key, base = start(Path(tmp), args.sim_cpu, args.gw_cpu, {}, catalog)
-        try:
+        with running(Stack(Path(tmp), args.sim_cpu, args.gw_cpu, catalog=catalog)) as stack:
             result = asyncio.run(
-                run(base, key, args.requests, args.rounds, procs[1].pid, args.gap_ms / 1000)
+                run(
+                    stack.gw_base,
+                    stack.key,
+                    args.requests,
+                    args.rounds,
+                    stack.gw_pid,
+                    args.gap_ms / 1000,
+                )
             )
-        finally:
-            for proc in reversed(procs):
-                stop(proc)
     section = report(result, args, load_avg)
     print(section)
     if not args.no_write:

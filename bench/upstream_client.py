@@ -30,16 +30,8 @@ import orjson
 import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from overhead import (
-    HOST,
-    RESULTS,
-    aigw_bin,
-    free_port,
-    git_revision,
-    stop,
-    wait_ready,
-    write_section,
-)
+from overhead import RESULTS, git_revision, write_section
+from stack import HOST, aigw_bin, free_port, stop, wait_ready
 
 from aigw.net import HttpClient
 
