@@ -71,11 +71,19 @@ class Wallets:
         self._balances: dict[str, _Balance] = {}
         self._caps: dict[str, Cap] = {}
 
+    def _balance(self, account_id: str) -> _Balance:
+        """The account's live balance, made on first use (``setdefault`` would build a
+        throwaway ``_Balance`` on each of the four calls a request makes)."""
+        found = self._balances.get(account_id)
+        if found is None:
+            found = self._balances[account_id] = _Balance()
+        return found
+
     # -- the hot path -------------------------------------------------------------------
 
     def reserve(self, account_id: str, amount: int, caps: tuple[Cap, ...] = ()) -> Reservation:
         """Hold ``amount`` against the balance and every cap, or raise 402."""
-        balance = self._balances.setdefault(account_id, _Balance())
+        balance = self._balance(account_id)
         if self.enforce and amount > 0 and balance.available < amount:
             raise InsufficientCredits(
                 f"Insufficient credits: this request may cost up to {usd(amount)} and the "
@@ -98,7 +106,7 @@ class Wallets:
         if not reservation.open:
             return
         self.release(reservation)
-        self._balances.setdefault(reservation.account_id, _Balance()).uncommitted += charged
+        self._balance(reservation.account_id).uncommitted += charged
         for cap in reservation.caps:
             cap.spent += charged
 
@@ -106,7 +114,7 @@ class Wallets:
         if not reservation.open:
             return
         reservation.open = False
-        balance = self._balances.setdefault(reservation.account_id, _Balance())
+        balance = self._balance(reservation.account_id)
         balance.reserved -= reservation.amount
         for cap in reservation.caps:
             cap.reserved -= reservation.amount
@@ -115,13 +123,13 @@ class Wallets:
 
     def committed(self, account_id: str, charged: int, state: WalletState) -> None:
         """This process's charge reached the database; ``state`` is the wallet row after it."""
-        balance = self._balances.setdefault(account_id, _Balance())
+        balance = self._balance(account_id)
         balance.uncommitted -= charged
         self.apply(state)
 
     def apply(self, state: WalletState) -> None:
         """A wallet row read from the database; older versions than known are ignored."""
-        balance = self._balances.setdefault(state.account_id, _Balance())
+        balance = self._balance(state.account_id)
         if state.version > balance.version:
             balance.committed, balance.version = state.balance_micro_cents, state.version
 

@@ -43,7 +43,8 @@ async def end_request(app: web.Application, meter: Meter, endpoint: str) -> None
     """What every metered call does last, however it ended: give back an unused reservation
     (a no-op once billed: a call that failed before its answer is free), queue its request
     log record, tell health and metrics, and count its tokens against the rate limits."""
-    await meter.release()
+    if not meter.billed:  # (a coroutine less for the usual request, billed by now)
+        await meter.release()
     meter.write(app[REQUEST_LOG])
     app[OBSERVER].finish(meter, endpoint)
     if meter.limits and meter.usage is not None:
