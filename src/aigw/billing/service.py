@@ -100,6 +100,12 @@ class Billing:
         self._refresh_seconds = refresh_seconds
         self._task: asyncio.Task[None] | None = None
         self._seen_ms = 0
+        # Spend controls this process changed itself (its API handlers write the row, then
+        # tell this object), each with the running count of such changes: a refresh whose
+        # read began before a change must not put its older row back over it. The next
+        # refresh reads the row again.
+        self._local_changes = 0
+        self._changed: dict[tuple[str, ...], int] = {}
         # Told the account id whenever a wallet moves (webhooks/alerts.py); must not do I/O.
         self.on_change: Callable[[str], None] | None = None
 
@@ -121,20 +127,31 @@ class Billing:
 
     async def reload(self) -> None:
         started = now_ms()
+        mark = self._local_changes
         for state in await ledger.wallet_states(self.db):
             await self._apply(state)
-        await self._load_controls(0)
+        await self._load_controls(0, mark)
         await self._load_month_spend()
         self._seen_ms = started
 
     async def refresh(self) -> None:
         started = now_ms()
+        mark = self._local_changes  # changes after this are newer than what is read below
         since = self._seen_ms - 5000  # overlap: clocks and commit order are not exact
         for state in await ledger.wallet_states(self.db, since):
             await self._apply(state)
-        await self._load_controls(since)
-        await self._drop_deleted_budgets()
+        await self._load_controls(since, mark)
+        await self._drop_deleted_budgets(mark)
+        self._changed = {k: n for k, n in self._changed.items() if n > mark}
         self._seen_ms = started
+
+    def _touch(self, key: tuple[str, ...]) -> None:
+        self._local_changes += 1
+        self._changed[key] = self._local_changes
+
+    def _newer_here(self, key: tuple[str, ...], mark: int) -> bool:
+        """Changed by this process after a read that began at ``mark``."""
+        return self._changed.get(key, 0) > mark
 
     async def _run(self) -> None:
         while True:
@@ -144,16 +161,18 @@ class Billing:
             except Exception:
                 log.exception("billing refresh failed; retrying next tick")
 
-    async def _load_controls(self, since_ms: int) -> None:
+    async def _load_controls(self, since_ms: int, mark: int) -> None:
         async with self.db.engine.connect() as conn:
             subs = await conn.execute(
                 select(sub_accounts).where(sub_accounts.c.updated_at >= since_ms)
             )
             for r in subs:
-                if r.deleted_at is not None:
-                    self.forget_sub_account(r.id)
+                if self._newer_here(("sub", r.id), mark):
                     continue
-                self.remember_sub_account(
+                if r.deleted_at is not None:
+                    self._forget_sub_account(r.id)
+                    continue
+                self._remember_sub_account(
                     SubAccountInfo(
                         r.id,
                         r.account_id,
@@ -166,7 +185,8 @@ class Billing:
             rows = await conn.execute(select(budgets).where(budgets.c.updated_at >= since_ms))
             seen = {(r.account_id, r.tag): r for r in rows}
         for (account_id, tag), r in seen.items():
-            self.remember_budget(BudgetInfo(r.id, account_id, tag, int(r.monthly_cap_cents)))
+            if not self._newer_here(("budget", account_id, tag), mark):
+                self._remember_budget(BudgetInfo(r.id, account_id, tag, int(r.monthly_cap_cents)))
 
     async def _load_month_spend(self) -> None:
         month = current_month()
@@ -191,20 +211,39 @@ class Billing:
 
     # -- spend controls -------------------------------------------------------------------
 
+    # The public four are what this process's own changes call (API handlers, after writing
+    # the row); refreshes use the private ones and skip what changed here meanwhile.
+
     def remember_sub_account(self, sub: SubAccountInfo) -> None:
+        self._touch(("sub", sub.id))
+        self._remember_sub_account(sub)
+
+    def forget_sub_account(self, sub_id: str) -> None:
+        self._touch(("sub", sub_id))
+        self._forget_sub_account(sub_id)
+
+    def remember_budget(self, budget: BudgetInfo) -> None:
+        self._touch(("budget", budget.account_id, budget.tag))
+        self._remember_budget(budget)
+
+    def forget_budget(self, account_id: str, tag: str) -> None:
+        self._touch(("budget", account_id, tag))
+        self._forget_budget(account_id, tag)
+
+    def _remember_sub_account(self, sub: SubAccountInfo) -> None:
         self.sub_accounts[sub.id] = sub
         self.wallets.cap(_sub_key(sub.id), f"sub-account {sub.name!r}", sub.spend_cap_cents)
 
-    def forget_sub_account(self, sub_id: str) -> None:
+    def _forget_sub_account(self, sub_id: str) -> None:
         self.sub_accounts.pop(sub_id, None)
 
-    def remember_budget(self, budget: BudgetInfo) -> None:
+    def _remember_budget(self, budget: BudgetInfo) -> None:
         self.budgets[(budget.account_id, budget.tag)] = budget
         self.wallets.cap(
             _tag_key(budget.account_id, budget.tag), f"tag {budget.tag!r}", budget.monthly_cap_cents
         )
 
-    def forget_budget(self, account_id: str, tag: str) -> None:
+    def _forget_budget(self, account_id: str, tag: str) -> None:
         self.budgets.pop((account_id, tag), None)
         self.wallets.cap(_tag_key(account_id, tag), f"tag {tag!r}", None)
 
@@ -224,7 +263,7 @@ class Billing:
             self.wallets.load_spend(_tag_key(budget.account_id, budget.tag), month, spent)
         self.remember_budget(budget)
 
-    async def _drop_deleted_budgets(self) -> None:
+    async def _drop_deleted_budgets(self, mark: int) -> None:
         """Budgets are deleted outright (no tombstone to follow), so compare the small set of
         ids that still exist; one remembered meanwhile (a new object) is kept."""
         known = dict(self.budgets)
@@ -233,8 +272,10 @@ class Billing:
         async with self.db.engine.connect() as conn:
             ids = set((await conn.execute(select(budgets.c.id))).scalars())
         for key, budget in known.items():
-            if budget.id not in ids and self.budgets.get(key) is budget:
-                self.forget_budget(*key)
+            if budget.id in ids or self.budgets.get(key) is not budget:
+                continue
+            if not self._newer_here(("budget", *key), mark):
+                self._forget_budget(*key)
 
     def sub_rpm(self, key: KeyInfo) -> int | None:
         """The requests-per-minute limit of the key's sub-account, if any."""
