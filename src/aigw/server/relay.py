@@ -99,19 +99,12 @@ async def relay_stream(
     client_gone = False
     ending = b""  # the last frame ([DONE] or an error) waits until the charge is committed
     try:
-        if first:
-            out = tap.feed(first)
-            if tap.done and out.endswith(DONE_FRAME):
-                out, ending = out[: -len(DONE_FRAME)], DONE_FRAME
-            if out:
-                meter.mark_first_byte()
-                meter.keep(out)
-                await response.write(out)
-        # A plain loop with the per-read work inline: no async generator, no method call that
-        # is a no-op for most reads (the first byte is marked once; answers are kept only
-        # for replays).
+        # One plain loop from the router's first read on, the per-read work inline: no async
+        # generator, no method call that is a no-op for most reads (the first byte is marked
+        # once; answers are kept only for replays).
         readany, feed, write = upstream_response.readany, tap.feed, response.write
-        while chunk := await readany():
+        chunk = first or await readany()
+        while chunk:
             out = feed(chunk)
             if tap.done and out.endswith(DONE_FRAME):
                 out, ending = out[: -len(DONE_FRAME)], DONE_FRAME
@@ -123,6 +116,7 @@ async def relay_stream(
                 await write(out)
             if tap.malformed:
                 break
+            chunk = await readany()
         out = b"" if tap.malformed else tap.finish()
         if out:
             meter.keep(out)
