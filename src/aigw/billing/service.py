@@ -141,7 +141,7 @@ class Billing:
         for state in await ledger.wallet_states(self.db, since):
             await self._apply(state)
         await self._load_controls(since, mark)
-        await self._drop_deleted_budgets(mark)
+        await self._drop_deleted_budgets()
         self._changed = {k: n for k, n in self._changed.items() if n > mark}
         self._seen_ms = started
 
@@ -263,18 +263,16 @@ class Billing:
             self.wallets.load_spend(_tag_key(budget.account_id, budget.tag), month, spent)
         self.remember_budget(budget)
 
-    async def _drop_deleted_budgets(self, mark: int) -> None:
+    async def _drop_deleted_budgets(self) -> None:
         """Budgets are deleted outright (no tombstone to follow), so compare the small set of
-        ids that still exist; one remembered meanwhile (a new object) is kept."""
+        ids that still exist; one changed meanwhile (a new object, or gone) is left alone."""
         known = dict(self.budgets)
         if not known:
             return
         async with self.db.engine.connect() as conn:
             ids = set((await conn.execute(select(budgets.c.id))).scalars())
         for key, budget in known.items():
-            if budget.id in ids or self.budgets.get(key) is not budget:
-                continue
-            if not self._newer_here(("budget", *key), mark):
+            if budget.id not in ids and self.budgets.get(key) is budget:
                 self._forget_budget(*key)
 
     def sub_rpm(self, key: KeyInfo) -> int | None:
