@@ -22,6 +22,22 @@ USD = 100_000_000
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
+class LoopTicks:
+    """Counts the event loop's 10 ms sleeps from its start: proof the loop kept running."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(0.01)
+            self.count += 1
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+
 async def test_postgresql_has_no_direct_writer(database: Database) -> None:
     assert (database.direct is None) == (database.dialect == "postgresql")
 
@@ -99,25 +115,18 @@ async def test_a_held_write_lock_sends_the_work_to_the_thread(database: Database
     acme = (await create_account(database, "acme")).id
     await direct.run(lambda conn: ledger.append_direct(conn, [Entry(acme, "charge", -1)]))
     assert (direct.inline_runs, direct.threaded_runs) == (1, 0)
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
 
     async with database.write() as conn:  # holds the write lock (BEGIN IMMEDIATE)
         await conn.execute(select(1))
         charge = asyncio.create_task(
             direct.run(lambda conn: ledger.append_direct(conn, [Entry(acme, "charge", -2)]))
         )
-        tick = asyncio.create_task(ticker())
+        ticks = LoopTicks()
         await asyncio.sleep(0.2)
         assert not charge.done()  # waiting for the lock, in the thread
-        assert ticks >= 10  # while the loop kept running
+        assert ticks.count >= 10  # while the loop kept running
     await charge
-    tick.cancel()
+    ticks.stop()
     assert (direct.inline_runs, direct.threaded_runs) == (1, 1)
     (state,) = await ledger.wallet_states(database, account_id=acme)
     assert state.balance_micro_cents == -3
@@ -143,15 +152,7 @@ async def test_a_lock_held_by_the_writers_own_thread_is_waited_for_on_the_loop(
 
     batch = asyncio.create_task(direct.run_threaded(long_batch))
     await started.wait()
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    tick = asyncio.create_task(ticker())
+    ticks = LoopTicks()
     charge = asyncio.create_task(
         direct.run(lambda conn: ledger.append_direct(conn, [Entry(acme, "charge", -2)]))
     )
@@ -159,8 +160,8 @@ async def test_a_lock_held_by_the_writers_own_thread_is_waited_for_on_the_loop(
     assert not charge.done() and not batch.done()
     await charge
     assert batch.done()  # the charge went in after the batch, as soon as it ended
-    tick.cancel()
-    assert ticks >= 5  # the loop ran while the charge waited
+    ticks.stop()
+    assert ticks.count >= 5  # the loop ran while the charge waited
     assert (direct.inline_runs, direct.threaded_runs, direct.waits) == (1, 1, 1)
     (state,) = await ledger.wallet_states(database, account_id=acme)
     assert state.balance_micro_cents == -3 and state.version == 2
