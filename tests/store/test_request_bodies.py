@@ -1,6 +1,7 @@
-"""Kept request bodies (SQLite and PostgreSQL): written by the request-log writer after its
-rows, compressed when big enough to gain from it, skipped (unpacked) for accounts that opted out,
-pruned by age; and the eval runs' lease-based failure of runs whose process died."""
+"""Kept request bodies (SQLite: segment files; PostgreSQL: the table): written by the
+request-log writer before its rows, compressed when big enough to gain from it, skipped
+(unpacked) for accounts that opted out, pruned by age; and the eval runs' lease-based failure
+of runs whose process died."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from aigw.store.db import Database
 from aigw.store.request_bodies import BodyEntry
 from aigw.store.request_log import RequestLogEntry, RequestLogWriter
 from aigw.store.tables import request_bodies as table
+from aigw.store.tables import request_log as log_table
 from tests.dbfixtures import StatementCounter
 
 BODY = b'{"model":"m","messages":[{"role":"user","content":"hello there hello there"}]}'
@@ -29,6 +31,31 @@ ANSWER = b'{"choices":[{"index":0,"message":{"role":"assistant","content":"Hi!"}
 
 def log_entry(request_id: str, account_id: str, created_at: int) -> RequestLogEntry:
     return RequestLogEntry(request_id, created_at, account_id, None, None, "m", "p", 200)
+
+
+async def store(database: Database, entries: list[BodyEntry]) -> None:
+    """As the gateway does: each request's log row and body through the writer, one flush."""
+    writer = RequestLogWriter(database)
+    for e in entries:
+        writer.record(log_entry(e.request_id, e.account_id, e.created_at))
+        writer.record_body(e)
+    await writer.flush()
+    await writer.close()
+
+
+async def raw_columns(database: Database, request_id: str) -> tuple[bytes, bytes | None]:
+    """The stored (request, output) columns: a segment record on SQLite, a row elsewhere."""
+    segments = database.body_segments
+    async with database.engine.connect() as conn:
+        if segments is not None:
+            query = select(log_table.c.body_ref).where(log_table.c.id == request_id)
+            ref = (await conn.execute(query)).scalar_one()
+            found = segments.read(ref, request_id)
+            assert found is not None
+            return found
+        query = select(table.c.request, table.c.output).where(table.c.request_id == request_id)
+        row = (await conn.execute(query)).one()
+        return row.request, row.output
 
 
 async def test_bodies_are_written_and_opt_out_is_honoured(database: Database) -> None:
@@ -44,9 +71,11 @@ async def test_bodies_are_written_and_opt_out_is_honoured(database: Database) ->
     assert kept is not None and kept.request == BODY and kept.output == "Hi!"
     assert kept.account_id == keeps.id
     assert await request_bodies.load(database, "req_refuse") is None
-    async with database.engine.connect() as conn:
-        raw = (await conn.execute(select(table.c.request))).scalar_one()
+    raw, _ = await raw_columns(database, "req_keep")
     assert raw == b"\x00" + BODY  # small: kept as it is, behind its tag
+    if database.body_segments is None:
+        async with database.engine.connect() as conn:  # nothing of the refused account's
+            assert (await conn.execute(select(table.c.request_id))).scalars().all() == ["req_keep"]
     await writer.close()
 
 
@@ -66,20 +95,17 @@ async def test_small_blobs_are_kept_as_they_are_and_big_ones_compressed(
         BodyEntry("req_small_sse", account.id, 1_000, small, SSE, True),
         BodyEntry("req_big_sse", account.id, 1_000, big, stream, True),
     ]
-    assert await request_bodies.write(database, entries) == 4
-    async with database.engine.connect() as conn:
-        rows = {
-            r.request_id: r
-            for r in await conn.execute(select(table.c.request_id, table.c.request, table.c.output))
-        }
-    assert rows["req_small"].request == b"\x00" + small
-    assert rows["req_small"].output == b"\x03" + ANSWER
-    assert rows["req_small_sse"].output == b"\x04" + b"".join(SSE)
-    assert zlib.decompress(rows["req_big"].request) == big
-    assert len(rows["req_big"].request) < len(big)
-    assert rows["req_big"].output[:1] == b"\x01"
-    assert zlib.decompress(rows["req_big"].output[1:]) == ANSWER * 20
-    assert rows["req_big_sse"].output[:1] == b"\x02"
+    await store(database, entries)
+    rows = {e.request_id: await raw_columns(database, e.request_id) for e in entries}
+    assert rows["req_small"] == (b"\x00" + small, b"\x03" + ANSWER)
+    assert rows["req_small_sse"][1] == b"\x04" + b"".join(SSE)
+    big_request, big_output = rows["req_big"]
+    assert zlib.decompress(big_request) == big
+    assert len(big_request) < len(big)
+    assert big_output is not None and big_output[:1] == b"\x01"
+    assert zlib.decompress(big_output[1:]) == ANSWER * 20
+    big_sse = rows["req_big_sse"][1]
+    assert big_sse is not None and big_sse[:1] == b"\x02"
     for entry in entries:
         stored = await request_bodies.load(database, entry.request_id)
         assert stored is not None and stored.request == entry.request
@@ -87,18 +113,50 @@ async def test_small_blobs_are_kept_as_they_are_and_big_ones_compressed(
 
 
 async def test_prune_deletes_only_what_is_older(database: Database) -> None:
+    """Table rows (PostgreSQL; SQLite rows from before segments) go by their time."""
     account = await create_account(database, "old-and-new")
-    await request_bodies.write(
-        database,
-        [
-            BodyEntry("req_old", account.id, 1_000, BODY, None, False),
-            BodyEntry("req_new", account.id, 5_000, BODY, [b"data: [DONE]\n\n"], True),
-        ],
-    )
-    assert await request_bodies.prune(database, 2_000) == 1
+    async with database.engine.begin() as conn:
+        for rid, at in (("req_old", 1_000), ("req_new", 5_000)):
+            await conn.execute(
+                table.insert().values(
+                    request_id=rid,
+                    account_id=account.id,
+                    created_at=at,
+                    request=request_bodies.pack_request(BODY),
+                    output=request_bodies.pack_answer([b"data: [DONE]\n\n"], streamed=True),
+                )
+            )
+    pruned = await request_bodies.prune(database, 2_000)
+    assert (pruned.rows, pruned.segments) == (1, 0)
     assert await request_bodies.load(database, "req_old") is None
     new = await request_bodies.load(database, "req_new")
     assert new is not None and new.output == ""
+
+
+async def test_prune_deletes_segments_last_written_before_the_cutoff(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    """SQLite: a segment file goes once its last write is older than the retention."""
+    path = tmp_path / "aigw.db"
+    shutil.copyfile(sqlite_template, path)
+    database = Database.from_url(f"sqlite:///{path}")
+    try:
+        account = await create_account(database, "segments")
+        await store(database, [BodyEntry("req_seg", account.id, 1_000, BODY, [ANSWER], False)])
+        segments = database.body_segments
+        assert segments is not None
+        (path,) = segments.directory.iterdir()
+        written_ms = int(path.stat().st_mtime * 1000)
+        pruned = await request_bodies.prune(database, written_ms)  # not before its last write
+        assert pruned.segments == 0 and await request_bodies.load(database, "req_seg")
+        pruned = await request_bodies.prune(database, written_ms + 1)
+        assert (pruned.rows, pruned.segments) == (0, 1) and not path.exists()
+        assert await request_bodies.load(database, "req_seg") is None
+        # the pruned segment was this process's own: the next body starts a new one
+        await store(database, [BodyEntry("req_next", account.id, 1_000, BODY, None, False)])
+        assert await request_bodies.load(database, "req_next") is not None
+    finally:
+        await database.close()
 
 
 async def test_runs_whose_lease_ran_out_are_failed(database: Database) -> None:
@@ -145,7 +203,7 @@ async def test_answers_are_kept_as_sent_and_read_as_their_text(database: Databas
         BodyEntry(f"req_{i}", account.id, 1_000, BODY, output, streamed)
         for i, (output, streamed) in enumerate(ANSWERS)
     ]
-    assert await request_bodies.write(database, entries) == len(entries)
+    await store(database, entries)
     for entry in entries:
         stored = await request_bodies.load(database, entry.request_id)
         assert stored is not None and stored.request == BODY
@@ -238,23 +296,29 @@ async def test_opted_out_bodies_are_neither_packed_nor_stored(
         for name, account in (("keep", keeps), ("refuse", refuses))
     ]
     counter = StatementCounter(database)
-    assert await request_bodies.write(database, entries) == 3
+    written = await request_bodies.write(database, entries)
+    assert set(written) == {e.request_id for e in entries if e.account_id == keeps.id}
     if database.direct is not None:  # SQLite: check and insert bypass aiosqlite
         assert counter.count == 0
     counter.close()
     assert sorted(packed) == sorted(e.request for e in entries if e.account_id == keeps.id)
+    segments = database.body_segments
     for entry in entries:
-        stored = await request_bodies.load(database, entry.request_id)
-        assert (stored is not None) == (entry.account_id == keeps.id), entry.request_id
+        if segments is not None:  # the refs the log rows would carry
+            ref = written.get(entry.request_id)
+            found = ref is not None and segments.read(ref, entry.request_id) is not None
+        else:
+            found = await request_bodies.load(database, entry.request_id) is not None
+        assert found == (entry.account_id == keeps.id), entry.request_id
     only_refused = [BodyEntry("req_none", refuses.id, 1_000, BODY, [ANSWER], False)]
-    assert await request_bodies.write(database, only_refused) == 0
+    assert await request_bodies.write(database, only_refused) == {}
     assert len(packed) == 3 and await request_bodies.load(database, "req_none") is None
 
 
 async def test_sqlite_honours_an_opt_out_made_while_the_batch_is_packed(
     sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The first check kept the account; the check in the insert's transaction drops it."""
+    """The first check kept the account; the check after packing drops it."""
     path = tmp_path / "aigw.db"
     shutil.copyfile(sqlite_template, path)
     database = Database.from_url(f"sqlite:///{path}")
@@ -271,7 +335,7 @@ async def test_sqlite_honours_an_opt_out_made_while_the_batch_is_packed(
             BodyEntry("req_late", late.id, 1_000, BODY, None, False),
             BodyEntry("req_stays", stays.id, 1_000, BODY + b" ", None, False),
         ]
-        assert await request_bodies.write(database, entries) == 1
+        await store(database, entries)
         assert len(packed) == 2  # both kept by the first check
         assert await request_bodies.load(database, "req_late") is None
         assert await request_bodies.load(database, "req_stays") is not None

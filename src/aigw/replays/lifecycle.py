@@ -31,13 +31,17 @@ DAY_MS = 86_400_000
 async def prune_once(db: Database, settings: Settings, *, now: int | None = None) -> int:
     """Delete request bodies older than the retention; fail eval runs whose process died."""
     cutoff = (now_ms() if now is None else now) - int(settings.replay_retention_days * DAY_MS)
-    removed = await request_bodies.prune(db, cutoff)
-    if removed:
-        log.info("replays: pruned %d request bodies past retention", removed)
+    pruned = await request_bodies.prune(db, cutoff)
+    if pruned.rows or pruned.segments:
+        log.info(
+            "replays: pruned %d request bodies and %d body segment files past retention",
+            pruned.rows,
+            pruned.segments,
+        )
     stale = await evals_store.fail_stale(db)
     if stale:
         log.warning("evals: %d runs lost their process and were marked failed", stale)
-    return removed
+    return pruned.rows + pruned.segments
 
 
 async def _prune_loop(db: Database, settings: Settings) -> None:

@@ -23,6 +23,7 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 ID = 40  # length of prefixed ids ("acct_" + 24 hex)
 TAG_MAX = 64
 MODEL_MAX = 200
+BODY_REF_MAX = 80  # "<segment name>:<offset>:<length>:<length>" (store/body_segments.py)
 NAME_MAX = 64
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from aigw.errors import ConfigError
+from aigw.store.body_segments import BodySegments, directory_for
 from aigw.store.sqlite_writer import SqliteWriter
 
 log = logging.getLogger("aigw.store")
@@ -66,8 +67,11 @@ class Database:
     def __init__(self, engine: AsyncEngine, *, busy_timeout_ms: int = 5000) -> None:
         self._engine = engine
         self._direct: SqliteWriter | None = None
+        self._body_segments: BodySegments | None = None
         if engine.dialect.name == "sqlite" and engine.url.database:
             self._direct = SqliteWriter(engine.url.database, busy_timeout_ms=busy_timeout_ms)
+            if engine.url.database != ":memory:":
+                self._body_segments = BodySegments(directory_for(engine.url.database))
 
     @classmethod
     def from_url(cls, url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 10) -> Database:
@@ -104,6 +108,12 @@ class Database:
         """The one-hop writer for hot small transactions (SQLite only; None on PostgreSQL,
         where asyncpg has no thread hop to save)."""
         return self._direct
+
+    @property
+    def body_segments(self) -> BodySegments | None:
+        """Where replay bodies are appended (file-backed SQLite only; None: the
+        request_bodies table, shared by replicas on PostgreSQL)."""
+        return self._body_segments
 
     @property
     def dialect(self) -> str:
@@ -156,6 +166,8 @@ class Database:
     async def close(self) -> None:
         if self._direct is not None:
             await self._direct.close()
+        if self._body_segments is not None:
+            self._body_segments.close()
         await self._engine.dispose()
 
 

@@ -31,8 +31,9 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select
 
 from aigw.replays.capture import output_text
+from aigw.store.body_segments import BodySegments, Record
 from aigw.store.db import Database
-from aigw.store.tables import accounts, request_bodies
+from aigw.store.tables import accounts, request_bodies, request_log
 
 
 @dataclass(slots=True)
@@ -195,7 +196,8 @@ def _write_direct(
     account_at: int,
     opted_sql: str,
     insert: str,
-) -> int:
+    id_at: int,
+) -> list[str]:
     """SQLite: the insert, with the kept accounts checked again under the write lock, so an
     opt-out committed while the rows were packed (before the lock: it is held for the inserts
     alone) is still honoured, as when this was the only check."""
@@ -204,16 +206,27 @@ def _write_direct(
     kept = [row for row in rows if row[account_at] not in refused]
     if kept:
         conn.executemany(insert, kept)
-    return len(kept)
+    return [str(row[id_at]) for row in kept]
 
 
-async def write(db: Database, entries: list[BodyEntry]) -> int:
-    """Store the entries of accounts that did not opt out; returns how many were stored.
+async def write(db: Database, entries: list[BodyEntry]) -> dict[str, str | None]:
+    """Store the entries of accounts that did not opt out. Returns, per stored request id,
+    its body ref (a segment record: file-backed SQLite) or None (a request_bodies row).
     Only the kept entries are packed (CPU: in a thread, off the loop, before the lock)."""
     refused = await opted_out(db, {e.account_id for e in entries})
     kept = [e for e in entries if e.account_id not in refused]
     if not kept:
-        return 0
+        return {}
+    segments = db.body_segments
+    if segments is not None:
+        records = await asyncio.to_thread(_records, kept)
+        # an opt-out committed (by any worker) while they were packed is still honoured
+        late = await opted_out(db, {e.account_id for e in kept})
+        records = [r for r, e in zip(records, kept, strict=True) if e.account_id not in late]
+        if not records:
+            return {}
+        refs = await asyncio.to_thread(segments.append, records)
+        return {r[0]: ref for r, ref in zip(records, refs, strict=True)}
     sql, order = _insert(db)
     rows = await asyncio.to_thread(_rows, kept, order)
     if db.direct is not None:
@@ -221,16 +234,32 @@ async def write(db: Database, entries: list[BodyEntry]) -> int:
             _write_direct,
             rows=rows,
             account_at=order.index("account_id"),
+            id_at=order.index("request_id"),
             opted_sql=_opted_out_sql(db, len({e.account_id for e in kept})),
             insert=sql,
         )
-        return await db.direct.run_threaded(work)
+        stored = await db.direct.run_threaded(work)
+        return dict.fromkeys(stored)
     async with db.write() as conn:
         await conn.exec_driver_sql(sql, rows)
-    return len(rows)
+    return dict.fromkeys(e.request_id for e in kept)
+
+
+def _records(entries: list[BodyEntry]) -> list[Record]:
+    return [
+        (e.request_id, pack_request(e.request), pack_answer(e.output, streamed=e.streamed))
+        for e in entries
+    ]
 
 
 async def load(db: Database, request_id: str) -> StoredBody | None:
+    """The kept body of ``request_id``: from its segment record, else from the table (on
+    PostgreSQL, and for rows written before segments)."""
+    segments = db.body_segments
+    if segments is not None:
+        found = await _load_from_segment(db, segments, request_id)
+        if found is not None:
+            return found
     async with db.engine.connect() as conn:
         row = (
             await conn.execute(
@@ -248,10 +277,41 @@ async def load(db: Database, request_id: str) -> StoredBody | None:
     )
 
 
-async def prune(db: Database, before_ms: int) -> int:
-    """Delete bodies stored before ``before_ms``; returns how many."""
+async def _load_from_segment(
+    db: Database, segments: BodySegments, request_id: str
+) -> StoredBody | None:
+    query = select(request_log.c.body_ref, request_log.c.account_id, request_log.c.created_at)
+    async with db.engine.connect() as conn:
+        row = (await conn.execute(query.where(request_log.c.id == request_id))).first()
+    if row is None or row.body_ref is None:
+        return None
+    columns = await asyncio.to_thread(segments.read, row.body_ref, request_id)
+    if columns is None:
+        return None
+    request, output = columns
+    return StoredBody(
+        request_id=request_id,
+        account_id=row.account_id or "",
+        created_at=int(row.created_at),
+        request=unpack_request(request),
+        output=unpack_answer(output),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    rows: int  # request_bodies rows deleted
+    segments: int  # segment files deleted
+
+
+async def prune(db: Database, before_ms: int) -> Pruned:
+    """Delete bodies stored before ``before_ms``: table rows by their time, segment files
+    by their last write (store/body_segments.py)."""
     async with db.write() as conn:
         done = await conn.execute(
             delete(request_bodies).where(request_bodies.c.created_at < before_ms)
         )
-    return int(done.rowcount or 0)
+    files = 0
+    if db.body_segments is not None:
+        files = await asyncio.to_thread(db.body_segments.prune, before_ms)
+    return Pruned(int(done.rowcount or 0), files)

@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from aigw.store import request_bodies
 from aigw.store.db import Database
 from aigw.store.request_bodies import BodyEntry
-from aigw.store.tables import ID, MODEL_MAX, NAME_MAX, TAG_MAX, request_log
+from aigw.store.tables import BODY_REF_MAX, ID, MODEL_MAX, NAME_MAX, TAG_MAX, request_log
 
 log = logging.getLogger("aigw.request_log")
 
@@ -57,6 +57,7 @@ class RequestLogEntry:
     sub_account_id: str | None = None
     charged_micro_cents: int = 0
     byok: bool = False
+    body_ref: str | None = None  # set by the writer when it stored the body in a segment
 
 
 _FIELDS = tuple(f.name for f in fields(RequestLogEntry))
@@ -72,6 +73,7 @@ _LIMITS = (
     ("error_type", NAME_MAX),
     ("client_request_id", 128),
     ("sub_account_id", ID),
+    ("body_ref", BODY_REF_MAX),
 )
 
 
@@ -142,6 +144,9 @@ class RequestLogWriter:
         # Request bodies and outputs for replays (store/request_bodies.py), written before
         # the log rows of the same flush: a request visible in the log has its body stored.
         self._bodies: deque[BodyEntry] = deque(maxlen=self._max_buffer)
+        # Where bodies went into segment files, until their log rows are written (a body
+        # written in one flush can have its row in the next): request id -> body ref.
+        self._body_refs: dict[str, str] = {}
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -204,6 +209,8 @@ class RequestLogWriter:
                         n = min(left, len(self._buffer), self._max_batch)
                         left -= n
                         self._inflight = [self._buffer.popleft() for _ in range(n)]
+                    if self._body_refs:
+                        self._attach_body_refs(self._inflight)
                     await self._write(list(map(self._params, self._inflight)))
                     self._inflight = []
             finally:
@@ -278,13 +285,23 @@ class RequestLogWriter:
                 raise
             await self._write_one_by_one(rows)
 
+    def _attach_body_refs(self, entries: list[RequestLogEntry]) -> None:
+        refs = self._body_refs
+        for entry in entries:
+            ref = refs.pop(entry.id, None)
+            if ref is not None:
+                entry.body_ref = ref
+        while len(refs) > self._max_buffer:  # rows dropped from a full buffer leave theirs
+            del refs[next(iter(refs))]
+
     async def _write_bodies(self) -> None:
         """Write the queued bodies; kept for a retry while the database is unavailable."""
         bodies = self._bodies
         while bodies:
             batch = [bodies.popleft() for _ in range(min(len(bodies), self._max_batch))]
             try:
-                await request_bodies.write(self._db, batch)
+                stored = await request_bodies.write(self._db, batch)
+                self._body_refs.update((rid, ref) for rid, ref in stored.items() if ref)
             except Exception as exc:
                 if _is_transient(exc):
                     bodies.extendleft(reversed(batch))

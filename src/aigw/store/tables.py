@@ -26,7 +26,16 @@ from sqlalchemy import (
     true,
 )
 
-from aigw.store.columns import ID, MODEL_MAX, NAME_MAX, NAMING_CONVENTION, TAG_MAX, metadata, now_ms
+from aigw.store.columns import (
+    BODY_REF_MAX,
+    ID,
+    MODEL_MAX,
+    NAME_MAX,
+    NAMING_CONVENTION,
+    TAG_MAX,
+    metadata,
+    now_ms,
+)
 from aigw.store.tables_async import (
     batches,
     files,
@@ -98,6 +107,9 @@ request_log = Table(
     # What the wallet paid (0 for BYOK calls); cost_micro_cents is the provider's price.
     Column("charged_micro_cents", BigInteger, nullable=False, server_default="0"),
     Column("byok", Boolean, nullable=False, server_default=false()),
+    # Where a file-backed SQLite gateway appended the request's replay body
+    # (store/body_segments.py); None when the body is in request_bodies or was not kept.
+    Column("body_ref", String(BODY_REF_MAX), nullable=True),
     Index("ix_request_log_account_id_created_at", "account_id", "created_at"),
     Index("ix_request_log_model_created_at", "model", "created_at"),
 )
@@ -210,6 +222,7 @@ alert_marks = Table(
 
 
 __all__ = [
+    "BODY_REF_MAX",
     "ID",
     "MODEL_MAX",
     "NAME_MAX",
