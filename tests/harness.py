@@ -58,7 +58,14 @@ class GatewayThread:
         return future.result(timeout)
 
     def flush_log(self) -> None:
+        """Write what the gateway holds for later: the request log and the ledger rows of
+        journaled charges (both follow the answers by moments)."""
+        self.call(self.app[appkeys.BILLING].charges.drain())
         self.call(self.app[appkeys.REQUEST_LOG].flush())
+
+    def drain_charges(self) -> None:
+        """The ledger rows of the charges of answers already sent (journaled on SQLite)."""
+        assert self.call(self.app[appkeys.BILLING].charges.drain())
 
     def admin(self, method: str, path: str, admin_key: str, json: Any = None) -> Any:
         async def go() -> Any:

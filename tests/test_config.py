@@ -55,6 +55,7 @@ def test_every_setting_has_an_environment_variable() -> None:
         "AIGW_ACCESS_LOG": "true",
         "AIGW_CATALOG_FILE": "/etc/aigw/models.toml",
         "AIGW_BILLING_ENABLED": "false",
+        "AIGW_CHARGE_JOURNAL": "false",
         "AIGW_PLATFORM_FEE_PERCENT": "2.5",
         "AIGW_PLATFORM_FEE_MODE": "per_call",
         "AIGW_BYOK_FEE_PER_1M": "0.10",
@@ -112,6 +113,7 @@ def test_every_setting_has_an_environment_variable() -> None:
     assert settings.routing_policy == "lowest_latency" and settings.routing_max_seconds == 9.5
     assert settings.log_format == "json" and settings.metrics_enabled is False
     assert settings.platform_fee_percent == Decimal("2.5") and settings.billing_enabled is False
+    assert settings.charge_journal is False
     assert settings.auto_route_fee_cents == Decimal("0.5")
     assert settings.replay_store_bodies is False and settings.replay_retention_days == 7.5
     assert settings.shadow_concurrency == 2 and settings.eval_judge_model == "openai/gpt-4o-mini"

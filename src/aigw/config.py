@@ -130,6 +130,12 @@ class Settings:
         "Charge calls to the accounts' prepaid wallets (402 when empty). Off: calls are free "
         "and only logged with their cost.",
     )
+    charge_journal: bool = _setting(
+        True,
+        "SQLite file: a charge is durable once appended to a journal beside the database "
+        "(as a committed transaction is there), so answers do not wait for its ledger row. "
+        "Off: each answer waits for its charge's transaction.",
+    )
     platform_fee_percent: Decimal = _setting(
         Decimal(5), "Platform fee in percent (5: buying $100 of credits costs $105)."
     )

@@ -1,4 +1,5 @@
-"""The group-commit charge writer: a waiter learns whether its charge is committed, and one
+"""The group-commit charge writer without the journal (PostgreSQL, or `charge_journal` off;
+billing/test_journal.py has the journal): a waiter learns whether its charge is committed, and one
 that gives up (deadline) or is cancelled leaves its charge queued and written; the lingering
 submit (cache hits, opt-in) shares one transaction."""
 
@@ -25,7 +26,7 @@ async def test_commit_waits_for_the_transaction(database: Database) -> None:
     async def committed(entry: Entry, _r: Reservation | None, _s: WalletState) -> None:
         seen.append(entry.request_id)
 
-    writer = ChargeWriter(database, committed)
+    writer = ChargeWriter(database, committed, journal=False)
     await writer.start()
     try:
         results = await asyncio.gather(
@@ -46,7 +47,7 @@ async def test_a_waiter_past_its_deadline_gets_false_and_the_charge_stays_queued
     async def committed(_e: Entry, _r: Reservation | None, _s: WalletState) -> None:
         return None
 
-    writer = ChargeWriter(database, committed, wait_seconds=0.05)  # not started: nothing writes
+    writer = ChargeWriter(database, committed, wait_seconds=0.05, journal=False)  # not started
     assert await writer.commit(Entry(account.id, "charge", -5, request_id="late")) is False
     assert writer.pending == 1
     waiter = asyncio.create_task(writer.commit(Entry(account.id, "charge", -5, request_id="gone")))
@@ -67,7 +68,7 @@ async def test_commit_waits_and_submit_lingers_then_shares_one_write(database: D
     async def committed(entry: Entry, _r: Reservation | None, state: WalletState) -> None:
         seen.append((entry.request_id, state.version))
 
-    writer = ChargeWriter(database, committed)
+    writer = ChargeWriter(database, committed, journal=False)
     await writer.start()
     try:
         assert await writer.commit(Entry(acme, "charge", -5, request_id="now"))
@@ -100,7 +101,7 @@ async def test_a_charge_alone_is_written_by_its_request_and_others_group(
     async def committed(entry: Entry, _r: Reservation | None, _s: WalletState) -> None:
         seen.append(entry.request_id)
 
-    writer = ChargeWriter(database, committed)
+    writer = ChargeWriter(database, committed, journal=False)
     await writer.start()
     try:
         assert await writer.commit(Entry(acme, "charge", -5, request_id="solo"), alone=True)

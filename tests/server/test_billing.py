@@ -18,6 +18,7 @@ from tests.server.conftest import Stack, catalog_stack, environ_for, start_stack
 from tests.server.spendkit import CATALOG
 
 from aigw.billing import ledger
+from aigw.billing.journal import decode
 from aigw.server.appkeys import BILLING, DATABASE, SETTINGS
 from aigw.simulator import SimulatorThread
 from aigw.store import request_log
@@ -84,18 +85,20 @@ def test_charge_equals_cost_and_ledger_reconciles(stack: Stack) -> None:
     account_id = _account_id(stack, key)
     assert _balance(stack, account_id) == (USD, 0, 0)
     charges = stack.gw.app[BILLING].charges
-    inline_before = charges.inline_commits
+    journal = charges.journal
+    assert journal is not None  # the stack runs on a SQLite file
     with _client(stack, key) as client:
         raw = client.chat.completions.with_raw_response.create(
             model="xai/grok-4.3", messages=MESSAGES
         )
-    # The only request in flight: its charge was written in its own turn (SQLite).
-    assert charges.inline_commits == inline_before + 1
     assert stack.gw.app[BILLING].open_reservations == 0
     completion = raw.parse()
     cost = round(completion.usage.model_extra["cost"] * USD)  # type: ignore[union-attr,index]
     assert cost > 0
-    # The charge was committed before the answer left: no waiting needed.
+    # Durable before the answer left (journaled); its ledger row follows by moments.
+    committed, uncommitted, _ = _balance(stack, account_id)
+    assert committed - uncommitted == USD - cost
+    stack.gw.drain_charges()
     assert _balance(stack, account_id) == (USD - cost, 0, 0)
     db = stack.gw.app[DATABASE]
     entries = stack.gw.call(ledger.entries_for(db, account_id, ["charge"]))
@@ -148,10 +151,16 @@ def test_stream_is_billed_before_its_done(stack: Stack) -> None:
             stream_options={"include_usage": True},
         )
         chunks = list(stream)
-        # [DONE] has been read: the charge is already committed.
+        # [DONE] has been read: the charge is settled and durable (journaled).
         committed, uncommitted, reserved = _balance(stack, account_id)
+        journal = stack.gw.app[BILLING].charges.journal
+        assert journal is not None
+        lines = b"".join(p.read_bytes() for p in journal.directory.glob("*.jnl"))
     cost = round(chunks[-1].usage.model_extra["cost"] * USD)  # type: ignore[union-attr,index]
-    assert (committed, uncommitted, reserved) == (USD - cost, 0, 0)
+    assert committed - uncommitted == USD - cost and reserved == 0
+    assert (account_id, -cost) in {(e.account_id, e.amount_micro_cents) for e in decode(lines)}
+    stack.gw.drain_charges()
+    assert _balance(stack, account_id) == (USD - cost, 0, 0)
 
 
 def test_cut_stream_bills_what_was_delivered(stack: Stack) -> None:
@@ -166,6 +175,7 @@ def test_cut_stream_bills_what_was_delivered(stack: Stack) -> None:
         with pytest.raises(openai.APIError):
             for _ in stream:
                 pass
+    stack.gw.drain_charges()
     committed, _, reserved = _balance(stack, account_id)
     charged = USD - committed
     assert reserved == 0

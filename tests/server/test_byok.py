@@ -124,5 +124,6 @@ def test_optional_byok_fee_per_million_tokens(fee_stack: Stack) -> None:
     with openai.OpenAI(base_url=fee_stack.base_url, api_key=key, max_retries=0) as client:
         completion = client.chat.completions.create(model="xai/grok-4.3", messages=MESSAGES)
     assert completion.usage is not None
+    fee_stack.gw.drain_charges()
     charged = 100_000_000 - fee_stack.gw.app[BILLING].wallets.view(account_id)[0]
     assert charged == completion.usage.total_tokens * 2 * 100  # $2 per 1M = 200 µ¢ a token

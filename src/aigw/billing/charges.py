@@ -1,8 +1,14 @@
-"""Commit charges to the ledger in groups, before each response finishes.
+"""Commit charges to the ledger in groups; each is durable before its response finishes.
 
 A request settles its reservation in memory, then awaits ``commit`` before it sends its last
-bytes, so a completed response is never left unbilled. Concurrent requests share one
+bytes, so a completed response is never left unbilled. Concurrent charges share one
 transaction (a group commit): whoever arrives while a write is in flight rides the next one.
+A charge with no group to join (``alone``: no other request holds a reservation) on a
+file-backed SQLite database is appended to this process's journal (billing/journal.py)
+instead, and ``commit`` returns at once: the line is as durable as a committed transaction
+there, and its ledger row follows in the background. (Under concurrency the journal would
+cost a ``write`` per charge on top of the group's transaction, whose cost the group already
+shares: measured, 5% fewer requests/s at concurrency 16, so groups keep waiting for it.)
 If the database is down, charges stay queued and are retried; a request waits at most
 ``wait_seconds`` for its commit and then finishes anyway, its charge still queued.
 """
@@ -11,15 +17,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from aigw.billing.ledger import Entry, WalletState, append, append_direct
+from aigw.billing.journal import ChargeJournal, directory_for
+from aigw.billing.ledger import Entry, WalletState, append, append_direct, append_once, new_entry_id
 from aigw.billing.wallet import Reservation
 from aigw.store.db import Database
 from aigw.store.sqlite_writer import LockBusy, SqliteWriter
+from aigw.store.tables import now_ms
 
 log = logging.getLogger("aigw.billing")
 
@@ -28,7 +37,8 @@ log = logging.getLogger("aigw.billing")
 class _Pending:
     entry: Entry
     reservation: Reservation | None
-    done: asyncio.Future[bool]  # True once committed; False when a waiter gave up first
+    done: asyncio.Future[bool] | None  # True once committed; False when a waiter gave up
+    journaled: str | None = None  # the journal's token: applied once committed
 
 
 def _give_up(done: asyncio.Future[bool]) -> None:
@@ -38,6 +48,7 @@ def _give_up(done: asyncio.Future[bool]) -> None:
 
 
 MAX_BATCH = 64  # charges gathered into one transaction before it is written
+_RECOVER_BATCH = 500  # journaled charges per recovery transaction
 
 # Told about each committed charge and the wallet row after it (to move the live balances).
 OnCommitted = Callable[[Entry, Reservation | None, WalletState], Awaitable[None]]
@@ -51,6 +62,7 @@ class ChargeWriter:
         *,
         wait_seconds: float = 5.0,
         max_backoff: float = 5.0,
+        journal: bool = True,
     ) -> None:
         self._db = db
         self._on_committed = on_committed
@@ -63,6 +75,14 @@ class ChargeWriter:
         self._linger: asyncio.TimerHandle | None = None
         self._writing = False  # a batch is being written (it may be waiting in a thread)
         self.inline_commits = 0  # charges written by their own request (``alone``)
+        # ``drain`` callers, each with how many charges had been queued when it came: it is
+        # done once that many are committed (charges are committed in the order queued).
+        self._waiters: list[tuple[int, asyncio.Future[bool]]] = []
+        self._enqueued = 0
+        self._committed = 0
+        self.journal: ChargeJournal | None = None
+        if journal and db.direct is not None and db.sqlite_file is not None:
+            self.journal = ChargeJournal(directory_for(db.sqlite_file))
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="aigw-charge-writer")
@@ -77,8 +97,11 @@ class ChargeWriter:
         """Queue one charge and wait for its transaction; False if it is still queued.
 
         ``alone``: no other request is on its way to a commit, so no group is worth waiting
-        for; on SQLite the charge is then written right here (when the write lock is free),
-        without the hand-off to the writer task and back: several loop turns less."""
+        for; on a SQLite file the charge is then journaled (the row follows); without the
+        journal it is written right here (when the write lock is free), without the hand-off
+        to the writer task and back: several loop turns less."""
+        if alone and self.journal is not None and self._journaled(entry, reservation):
+            return True
         if alone and not self._queue and not self._writing and self._db.direct is not None:
             if await self._commit_now(entry, reservation, self._db.direct):
                 return True
@@ -87,7 +110,7 @@ class ChargeWriter:
         # queued charge; the writer ends it (True) once the transaction is committed.
         loop = asyncio.get_running_loop()
         done: asyncio.Future[bool] = loop.create_future()
-        self._queue.append(_Pending(entry, reservation, done))
+        self._enqueue(_Pending(entry, reservation, done))
         self._wake.set()
         timer = loop.call_later(self._wait, _give_up, done)
         try:
@@ -97,6 +120,20 @@ class ChargeWriter:
         if not committed:
             log.error("charge for request %s is not committed yet; still queued", entry.request_id)
         return committed
+
+    def _journaled(self, entry: Entry, reservation: Reservation | None) -> bool:
+        """Append the charge to the journal and queue its ledger row; False (and the caller
+        waits for the transaction instead) when the journal cannot be written."""
+        assert self.journal is not None
+        entry = dataclasses.replace(entry, id=new_entry_id(), created_at=now_ms())
+        try:
+            token = self.journal.write(entry)
+        except OSError:
+            log.exception("charge journal: write failed; committing the charge directly")
+            return False
+        self._enqueue(_Pending(entry, reservation, None, token))
+        self._wake.set()
+        return True
 
     async def _commit_now(
         self, entry: Entry, reservation: Reservation | None, direct: SqliteWriter
@@ -128,14 +165,68 @@ class ChargeWriter:
         """Queue one charge for a group commit within ``linger`` seconds, without waiting for
         it (the caller already settled it in memory; a database outage keeps it queued and
         retried). Lingering lets a stream of such charges share one transaction."""
+        token = None
+        if self.journal is not None:
+            entry = dataclasses.replace(entry, id=new_entry_id(), created_at=now_ms())
+            try:
+                token = self.journal.write(entry)
+            except OSError:
+                log.exception("charge journal: write failed; the charge is queued unjournaled")
         loop = asyncio.get_running_loop()
-        self._queue.append(_Pending(entry, reservation, loop.create_future()))
+        self._enqueue(_Pending(entry, reservation, None, token))
         if self._linger is None and not self._wake.is_set():
             self._linger = loop.call_later(linger, self._end_linger)
 
     def _end_linger(self) -> None:
         self._linger = None
         self._wake.set()
+
+    def _enqueue(self, pending: _Pending) -> None:
+        self._queue.append(pending)
+        self._enqueued += 1
+
+    def _release_waiters(self) -> None:
+        done = self._committed
+        still = []
+        for target, marker in self._waiters:
+            if target <= done:
+                if not marker.done():
+                    marker.set_result(True)
+            elif not marker.done():
+                still.append((target, marker))
+        self._waiters = still
+
+    async def drain(self) -> bool:
+        """Wait (up to ``wait_seconds``) until every charge queued so far is in the ledger:
+        for readers of the ledger in this process (reports, the usage API) that must see the
+        charges of answers already sent. False if some are still queued (database down)."""
+        if not self._queue and not self._writing:
+            return True
+        loop = asyncio.get_running_loop()
+        marker: asyncio.Future[bool] = loop.create_future()
+        self._waiters.append((self._enqueued, marker))
+        self._wake.set()
+        timer = loop.call_later(self._wait, _give_up, marker)
+        try:
+            return await marker
+        finally:
+            timer.cancel()
+
+    async def recover(self) -> int:
+        """Apply the journals of processes that stopped before their charges were in the
+        ledger (a crash); returns how many charges were read (those already in are skipped)."""
+        direct = self._db.direct
+        if self.journal is None or direct is None:
+            return 0
+        total = 0
+        for path, entries in self.journal.recoverable():
+            for at in range(0, len(entries), _RECOVER_BATCH):
+                chunk = entries[at : at + _RECOVER_BATCH]
+                await direct.run(functools.partial(append_once, entries=chunk))
+            path.unlink(missing_ok=True)
+            total += len(entries)
+            log.warning("charge journal: recovered %d charges from %s", len(entries), path.name)
+        return total
 
     async def close(self) -> None:
         """Write everything still queued (retrying a few times), then stop."""
@@ -149,11 +240,15 @@ class ChargeWriter:
                 await asyncio.wait_for(self._task, timeout=30)
         if self._queue:
             log.error("%d charges could not be committed before shutdown", len(self._queue))
+        if self.journal is not None:
+            self.journal.close()  # what is still unapplied stays for the next start
 
-    async def _write(self, entries: list[Entry]) -> list[WalletState]:
+    async def _write(self, entries: list[Entry], *, journaled: bool) -> list[WalletState]:
         direct = self._db.direct
         if direct is not None:  # SQLite: the whole transaction in one thread hop
-            return await direct.run(functools.partial(append_direct, entries=entries))
+            # Journaled entries may be in already (a recovery raced us): append them once.
+            work = append_once if journaled else append_direct
+            return await direct.run(functools.partial(work, entries=entries))
         async with self._db.write() as conn:
             return await append(conn, self._db, entries)
 
@@ -177,7 +272,7 @@ class ChargeWriter:
             entries = [p.entry for p in batch]
             self._writing = True
             try:
-                states = await self._write(entries)
+                states = await self._write(entries, journaled=any(p.journaled for p in batch))
             except Exception:
                 log.exception("committing %d charges failed; retrying", len(batch))
                 self._queue = batch + self._queue
@@ -192,5 +287,10 @@ class ChargeWriter:
             by_account = {s.account_id: s for s in states}
             for p in batch:
                 await self._tell(p.entry, p.reservation, by_account[p.entry.account_id])
-                if not p.done.done():
+                if p.journaled is not None and self.journal is not None:
+                    self.journal.applied(p.journaled)
+                if p.done is not None and not p.done.done():
                     p.done.set_result(True)
+            self._committed += len(batch)
+            if self._waiters:
+                self._release_waiters()

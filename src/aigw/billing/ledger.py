@@ -38,6 +38,10 @@ class Entry:
     sub_account_id: str | None = None
     tag: str | None = None
     note: str | None = None
+    # Set when the entry is journaled before it is appended (billing/journal.py): the row
+    # then keeps the id and time it was journaled with. None: given when appended.
+    id: str | None = None
+    created_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +102,7 @@ async def append(
         ledger_entries.insert(),
         [
             {
-                "id": new_entry_id(),
+                "id": e.id or new_entry_id(),
                 "account_id": e.account_id,
                 "kind": e.kind,
                 "amount_micro_cents": e.amount_micro_cents,
@@ -107,7 +111,7 @@ async def append(
                 "sub_account_id": e.sub_account_id,
                 "tag": e.tag,
                 "note": e.note,
-                "created_at": now,
+                "created_at": e.created_at or now,
             }
             for e in entries
         ],
@@ -133,24 +137,55 @@ def append_direct(conn: sqlite3.Connection, entries: Sequence[Entry]) -> list[Wa
     now = now_ms()
     conn.executemany(
         _ENTRY_INSERT_SQL,
-        [
-            (
-                new_entry_id(),
-                e.account_id,
-                e.kind,
-                e.amount_micro_cents,
-                e.fee_micro_cents,
-                e.request_id,
-                e.sub_account_id,
-                e.tag,
-                e.note,
-                now,
-            )
-            for e in entries
-        ],
+        [_row(e, now) for e in entries],
     )
+    return _move_wallets(conn, _deltas(entries), now)
+
+
+def append_once(conn: sqlite3.Connection, entries: Sequence[Entry]) -> list[WalletState]:
+    """``append_direct`` for journaled entries (ids set), safe to run twice for the same
+    entries: those already in the ledger (applied by a recovery that raced their owner) are
+    skipped and move no wallet. Returns the state of every entry's wallet."""
+    now = now_ms()
+    ids = [e.id for e in entries]
+    marks = ",".join("?" * len(ids))
+    there = {
+        r[0] for r in conn.execute(f"SELECT id FROM ledger_entries WHERE id IN ({marks})", ids)
+    }
+    fresh = [e for e in entries if e.id not in there]
+    if fresh:
+        conn.executemany(_ENTRY_INSERT_SQL, [_row(e, now) for e in fresh])
+    states = _move_wallets(conn, _deltas(fresh), now)
+    moved = {s.account_id for s in states}
+    for account_id in sorted({e.account_id for e in entries} - moved):
+        found = conn.execute(
+            "SELECT balance_micro_cents, version FROM wallets WHERE account_id = ?", (account_id,)
+        ).fetchone()
+        balance, version = found if found is not None else (0, 0)
+        states.append(WalletState(account_id, int(balance), int(version)))
+    return states
+
+
+def _row(e: Entry, now: int) -> tuple[object, ...]:
+    return (
+        e.id or new_entry_id(),
+        e.account_id,
+        e.kind,
+        e.amount_micro_cents,
+        e.fee_micro_cents,
+        e.request_id,
+        e.sub_account_id,
+        e.tag,
+        e.note,
+        e.created_at or now,
+    )
+
+
+def _move_wallets(
+    conn: sqlite3.Connection, deltas: list[tuple[str, int]], now: int
+) -> list[WalletState]:
     states = []
-    for account_id, delta in _deltas(entries):
+    for account_id, delta in deltas:
         params = {"account_id": account_id, "delta": delta, "now": now}
         balance, version = conn.execute(_WALLET_UPSERT_SQL, params).fetchone()
         states.append(WalletState(account_id, int(balance), int(version)))

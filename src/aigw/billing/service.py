@@ -74,6 +74,7 @@ class Billing:
         redis_url: str | None = None,
         redis_timeout: float = 0.25,
         hold_ttl: float = 900.0,
+        charge_journal: bool = True,
     ) -> None:
         self.db = db
         self.enabled = enabled
@@ -91,7 +92,7 @@ class Billing:
                 hold_ttl=hold_ttl,
                 timeout=redis_timeout,
             )
-        self.charges = ChargeWriter(db, self._committed)
+        self.charges = ChargeWriter(db, self._committed, journal=charge_journal)
         # Reservations held by requests in flight (reserved, not yet settled or released):
         # when none is left at a commit, the charge is written without waiting for a group.
         self.open_reservations = 0
@@ -112,6 +113,7 @@ class Billing:
     # -- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
+        await self.charges.recover()  # a crashed process's journaled charges, before balances
         await self.reload()
         await self.charges.start()
         self._task = asyncio.create_task(self._run(), name="aigw-billing-refresh")
@@ -135,6 +137,7 @@ class Billing:
         self._seen_ms = started
 
     async def refresh(self) -> None:
+        await self.charges.recover()  # a sibling process that died: its wallet rows move now
         started = now_ms()
         mark = self._local_changes  # changes after this are newer than what is read below
         since = self._seen_ms - 5000  # overlap: clocks and commit order are not exact

@@ -122,6 +122,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         redis_url=settings.redis_url,
         redis_timeout=settings.redis_timeout_ms / 1000,
         hold_ttl=settings.upstream_total_timeout + 60,
+        charge_journal=settings.charge_journal,
     )
     await billing.start()
     byok = ByokKeys(

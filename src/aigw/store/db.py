@@ -68,9 +68,11 @@ class Database:
         self._engine = engine
         self._direct: SqliteWriter | None = None
         self._body_segments: BodySegments | None = None
+        self._sqlite_file: str | None = None
         if engine.dialect.name == "sqlite" and engine.url.database:
             self._direct = SqliteWriter(engine.url.database, busy_timeout_ms=busy_timeout_ms)
             if engine.url.database != ":memory:":
+                self._sqlite_file = engine.url.database
                 self._body_segments = BodySegments(directory_for(engine.url.database))
 
     @classmethod
@@ -108,6 +110,11 @@ class Database:
         """The one-hop writer for hot small transactions (SQLite only; None on PostgreSQL,
         where asyncpg has no thread hop to save)."""
         return self._direct
+
+    @property
+    def sqlite_file(self) -> str | None:
+        """The database file's path (file-backed SQLite), else None."""
+        return self._sqlite_file
 
     @property
     def body_segments(self) -> BodySegments | None:

@@ -1,0 +1,238 @@
+"""The charge journal (file-backed SQLite): a charge is durable once journaled, its ledger row
+follows, its file goes once applied; a process killed before its rows were written has them
+applied by the next start, exactly once; a live process's journal is never taken; a torn last
+line is not a charge; a journal that cannot be written falls back to the transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+import textwrap
+from asyncio.subprocess import PIPE
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aigw.billing import ledger
+from aigw.billing.charges import ChargeWriter
+from aigw.billing.journal import ChargeJournal, decode, directory_for, encode
+from aigw.billing.ledger import Entry, WalletState
+from aigw.billing.wallet import Reservation
+from aigw.store.accounts import create_account
+from aigw.store.db import Database
+
+
+@pytest.fixture
+def sqlite_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
+    path = tmp_path / "aigw.db"
+    shutil.copyfile(sqlite_template, path)
+    db = Database.from_url(f"sqlite:///{path}")
+    yield db
+    asyncio.run(db.close())
+
+
+async def _nothing(_e: Entry, _r: Reservation | None, _s: WalletState) -> None:
+    return None
+
+
+def _journal_files(db: Database) -> list[str]:
+    assert db.sqlite_file is not None
+    directory = directory_for(db.sqlite_file)
+    return sorted(p.name for p in directory.glob("*.jnl")) if directory.exists() else []
+
+
+async def _balance(db: Database, account_id: str) -> int:
+    found = await ledger.wallet_states(db, account_id=account_id)
+    return found[0].balance_micro_cents if found else 0
+
+
+async def test_a_journaled_charge_returns_first_and_its_row_follows(sqlite_db: Database) -> None:
+    acme = (await create_account(sqlite_db, "acme")).id
+    told: list[str | None] = []
+
+    async def committed(entry: Entry, _r: Reservation | None, _s: WalletState) -> None:
+        told.append(entry.request_id)
+
+    writer = ChargeWriter(sqlite_db, committed)
+    assert writer.journal is not None
+    # Not started: nothing writes the ledger, yet the charge is durable and commit returns.
+    assert await writer.commit(Entry(acme, "charge", -7, request_id="r1"), alone=True)
+    (name,) = _journal_files(sqlite_db)
+    assert told == [] and await ledger.entries_for(sqlite_db, acme) == []
+    await writer.start()
+    assert await writer.drain()
+    assert told == ["r1"]
+    (entry,) = await ledger.entries_for(sqlite_db, acme)
+    assert (entry.request_id, entry.amount_micro_cents) == ("r1", -7)
+    assert await _balance(sqlite_db, acme) == -7
+    assert _journal_files(sqlite_db) == [name]  # the current file stays open until closed
+    await writer.close()
+    assert _journal_files(sqlite_db) == []  # all applied: deleted
+    assert await ledger.verify(sqlite_db) == (1, [])
+
+
+async def test_a_rotated_file_goes_once_its_charges_are_applied(sqlite_db: Database) -> None:
+    acme = (await create_account(sqlite_db, "acme")).id
+    writer = ChargeWriter(sqlite_db, _nothing)
+    assert writer.journal is not None
+    writer.journal._rotate_bytes = 1  # a new file for every charge
+    for i in range(3):
+        assert await writer.commit(Entry(acme, "charge", -1, request_id=f"r{i}"), alone=True)
+    assert len(_journal_files(sqlite_db)) == 3
+    await writer.start()
+    assert await writer.drain()
+    assert len(_journal_files(sqlite_db)) == 1  # only the current one is left
+    assert await _balance(sqlite_db, acme) == -3
+    await writer.close()
+    assert _journal_files(sqlite_db) == []
+
+
+KILLED = textwrap.dedent(
+    """
+    import asyncio, os, signal, sys
+    from aigw.billing.charges import ChargeWriter
+    from aigw.billing.ledger import Entry
+    from aigw.store.db import Database
+
+    async def told(*_):
+        return None
+
+    async def main():
+        db = Database.from_url(sys.argv[1])
+        writer = ChargeWriter(db, told)  # never started: no ledger row gets written
+        for i in range(5):
+            entry = Entry(sys.argv[2], "charge", -10, request_id=f"k{i}")
+            assert await writer.commit(entry, alone=True)
+        print("journaled", flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    asyncio.run(main())
+    """
+)
+
+
+async def test_charges_of_a_killed_process_are_applied_once_at_the_next_start(
+    sqlite_db: Database,
+) -> None:
+    acme = (await create_account(sqlite_db, "acme")).id
+    url = f"sqlite:///{sqlite_db.sqlite_file}"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", KILLED, url, acme, stdout=PIPE, stderr=PIPE
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == -9 and b"journaled" in out, err
+    assert len(_journal_files(sqlite_db)) == 1
+    assert await ledger.entries_for(sqlite_db, acme) == []
+    writer = ChargeWriter(sqlite_db, _nothing)
+    assert await writer.recover() == 5
+    assert _journal_files(sqlite_db) == []
+    assert sorted(e.request_id or "" for e in await ledger.entries_for(sqlite_db, acme)) == [
+        f"k{i}" for i in range(5)
+    ]
+    assert await _balance(sqlite_db, acme) == -50
+    assert await writer.recover() == 0  # nothing left to take
+    assert await ledger.verify(sqlite_db) == (1, [])
+
+
+async def test_a_live_process_journal_is_left_to_it(sqlite_db: Database) -> None:
+    acme = (await create_account(sqlite_db, "acme")).id
+    live = ChargeWriter(sqlite_db, _nothing)
+    assert await live.commit(Entry(acme, "charge", -3, request_id="mine"), alone=True)
+    other = ChargeWriter(sqlite_db, _nothing)  # another process of the same gateway
+    assert await other.recover() == 0  # locked by its owner: not taken
+    assert len(_journal_files(sqlite_db)) == 1
+    await live.start()
+    await live.close()
+    assert await _balance(sqlite_db, acme) == -3
+
+
+async def test_a_charge_applied_by_recovery_and_by_its_owner_moves_the_wallet_once(
+    sqlite_db: Database,
+) -> None:
+    acme = (await create_account(sqlite_db, "acme")).id
+    direct = sqlite_db.direct
+    assert direct is not None
+    entries = [Entry(acme, "charge", -4, request_id=f"r{i}", id=f"led_r{i}") for i in range(3)]
+    first = await direct.run(lambda conn: ledger.append_once(conn, entries[:2]))
+    again = await direct.run(lambda conn: ledger.append_once(conn, entries))  # r0, r1 are in
+    assert first[0].balance_micro_cents == -8 and again[0].balance_micro_cents == -12
+    twice = await direct.run(lambda conn: ledger.append_once(conn, entries))
+    assert twice == [WalletState(acme, -12, again[0].version)]  # the row read, not moved
+    assert len(await ledger.entries_for(sqlite_db, acme)) == 3
+    assert await ledger.verify(sqlite_db) == (1, [])
+
+
+def test_a_torn_last_line_is_not_a_charge() -> None:
+    whole = encode(Entry("acct_a", "charge", -5, request_id="r", id="led_1", created_at=9))
+    assert decode(whole + b"\n" + whole[:20]) == [
+        Entry("acct_a", "charge", -5, request_id="r", id="led_1", created_at=9)
+    ]
+    assert decode(b"not json\n" + whole + b"\n") == [decode(whole + b"\n")[0]]
+    assert decode(b"") == []
+
+
+async def test_a_journal_that_cannot_be_written_falls_back_to_the_transaction(
+    sqlite_db: Database,
+) -> None:
+    acme = (await create_account(sqlite_db, "acme")).id
+    writer = ChargeWriter(sqlite_db, _nothing)
+    journal = writer.journal
+    assert journal is not None
+    await writer.start()
+    try:
+        assert await writer.commit(Entry(acme, "charge", -1, request_id="ok"), alone=True)
+        current = journal._current
+        assert current is not None
+        os.close(current.fd)
+        current.fd = os.open(os.devnull, os.O_RDONLY)  # writes fail now, as on a lost disk
+        assert await writer.commit(Entry(acme, "charge", -2, request_id="direct"), alone=True)
+        # written by the transaction before commit returned (inline: nobody else queued)
+        rows = await ledger.entries_for(sqlite_db, acme)
+        assert "direct" in {e.request_id for e in rows}
+    finally:
+        await writer.close()
+    assert await _balance(sqlite_db, acme) == -3
+
+
+def test_journal_files_are_locked_before_they_are_named(tmp_path: Path) -> None:
+    journal = ChargeJournal(tmp_path / "j")
+    token = journal.write(Entry("acct_a", "charge", -1, id="led_x", created_at=1))
+    assert [p.name for p in (tmp_path / "j").iterdir()] == [token]
+    assert list(ChargeJournal(tmp_path / "j").recoverable()) == []  # locked by its owner
+    journal.applied(token)
+    journal.close()
+    assert list((tmp_path / "j").iterdir()) == []
+
+
+async def test_charges_with_a_group_to_join_wait_for_its_transaction(
+    sqlite_db: Database,
+) -> None:
+    """Under concurrency a journal line would cost a write on top of the shared transaction:
+    such charges are not journaled; commit returns once the group's transaction is in."""
+    acme = (await create_account(sqlite_db, "acme")).id
+    writer = ChargeWriter(sqlite_db, _nothing)
+    await writer.start()
+    try:
+        together = await asyncio.gather(
+            *(writer.commit(Entry(acme, "charge", -1, request_id=f"g{i}")) for i in range(4))
+        )
+        assert together == [True] * 4
+        assert len(await ledger.entries_for(sqlite_db, acme)) == 4  # in before commit returned
+        assert _journal_files(sqlite_db) == []
+    finally:
+        await writer.close()
+
+
+async def test_the_writer_waits_for_rows_still_queued(sqlite_db: Database) -> None:
+    acme = (await create_account(sqlite_db, "acme")).id
+    writer = ChargeWriter(sqlite_db, _nothing, wait_seconds=0.2)
+    for i in range(3):
+        assert await writer.commit(Entry(acme, "charge", -1, request_id=f"q{i}"), alone=True)
+    assert await writer.drain() is False  # not started: they stay queued (and journaled)
+    await writer.start()
+    assert await asyncio.wait_for(writer.drain(), 5) is True
+    assert await _balance(sqlite_db, acme) == -3
+    await writer.close()
