@@ -193,7 +193,7 @@ def section(run: Path, command: str, args: argparse.Namespace, invoked: str) -> 
             f"<!-- {label}:begin (generated; do not edit by hand) -->",
             f"### Peer-bench run `{run.name}`: aigw ({config}) beside {others}",
             "",
-            f"- aigw revision {git_revision()}{code_origin()}; run directory `{run}`",
+            f"- aigw revision {args.revision}; run directory `{run}`",
             f"- Command: `{invoked}`, which ran `{command}`",
             f"- Targets: {args.targets.replace('custom', 'aigw')}; {args.warmup} s warmup + "
             f"{args.duration} s per cell (wrk {args.duration} s); gateway on CPU 1, "
@@ -249,15 +249,24 @@ def main(argv: list[str] | None = None) -> int:
         run = args.report_only
         saved = json.loads((run / "aigw_command.json").read_text())
         invoked, command = saved["peers"], saved["run_all"]
+        args.revision = saved.get("revision", "unknown (not recorded by the run)")
+        # The run's own parameters, not this invocation's defaults.
+        params = (run / "params.txt").read_text() if (run / "params.txt").exists() else ""
+        found = dict(re.findall(r"(DURATION|WARMUP)=(\d+)", params))
+        args.duration = int(found.get("DURATION", args.duration))
+        args.warmup = int(found.get("WARMUP", args.warmup))
+        targets = re.search(r"TARGETS=(.*?) WRK=", params)
+        args.targets = targets[1] if targets else args.targets
     else:
         if not port_is_free(args.port):
             sys.exit(f"port {args.port} is in use")
+        args.revision = f"{git_revision()}{code_origin()}"  # of the code about to run
         with tempfile.TemporaryDirectory(prefix="aigw-peers-") as tmp:
             run, command = run_peer_bench(args, Path(tmp))
         invoked = shlex.join(["bench/peers.py", *argv])
         if os.environ.get("PYTHONPATH"):
             invoked = f"PYTHONPATH={os.environ['PYTHONPATH']} {invoked}"
-        saved = {"peers": invoked, "run_all": command}
+        saved = {"peers": invoked, "run_all": command, "revision": args.revision}
         (run / "aigw_command.json").write_text(json.dumps(saved) + "\n")
     write_section(args.output, section(run, command, args, invoked))
     print(f"\nwrote {args.output} (run {run})")
