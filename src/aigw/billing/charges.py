@@ -49,9 +49,6 @@ def _give_up(done: asyncio.Future[bool]) -> None:
 
 MAX_BATCH = 64  # charges gathered into one transaction before it is written
 _RECOVER_BATCH = 500  # journaled charges per recovery transaction
-# How long a journaled charge's ledger row may wait for others to share its transaction (it
-# is durable already, and in the live balance): at concurrency 1, ~50 rows a transaction.
-JOURNAL_LINGER = 0.05
 
 # Told about each committed charge and the wallet row after it (to move the live balances).
 OnCommitted = Callable[[Entry, Reservation | None, WalletState], Awaitable[None]]
@@ -135,14 +132,8 @@ class ChargeWriter:
             log.exception("charge journal: write failed; committing the charge directly")
             return False
         self._enqueue(_Pending(entry, reservation, None, token))
-        self._linger_for(JOURNAL_LINGER)
+        self._wake.set()
         return True
-
-    def _linger_for(self, seconds: float) -> None:
-        """Wake the writer in ``seconds`` unless something wakes it first: nobody waits on
-        these charges, so they wait for company and share a transaction."""
-        if self._linger is None and not self._wake.is_set():
-            self._linger = asyncio.get_running_loop().call_later(seconds, self._end_linger)
 
     async def _commit_now(
         self, entry: Entry, reservation: Reservation | None, direct: SqliteWriter
@@ -181,8 +172,10 @@ class ChargeWriter:
                 token = self.journal.write(entry)
             except OSError:
                 log.exception("charge journal: write failed; the charge is queued unjournaled")
+        loop = asyncio.get_running_loop()
         self._enqueue(_Pending(entry, reservation, None, token))
-        self._linger_for(linger)
+        if self._linger is None and not self._wake.is_set():
+            self._linger = loop.call_later(linger, self._end_linger)
 
     def _end_linger(self) -> None:
         self._linger = None
