@@ -10,6 +10,7 @@ import os
 import shutil
 import sys
 import textwrap
+import time
 from asyncio.subprocess import PIPE
 from collections.abc import Iterator
 from pathlib import Path
@@ -236,3 +237,17 @@ async def test_the_writer_waits_for_rows_still_queued(sqlite_db: Database) -> No
     assert await asyncio.wait_for(writer.drain(), 5) is True
     assert await _balance(sqlite_db, acme) == -3
     await writer.close()
+
+
+def test_a_file_left_unnamed_by_a_crash_is_swept(tmp_path: Path) -> None:
+    directory = tmp_path / "j"
+    directory.mkdir()
+    left = directory / "1795675225515-4242-0000abcd.jnl.new"  # created, never renamed
+    left.write_bytes(b"")
+    fresh = directory / "1795675225515-4243-0000abce.jnl.new"
+    fresh.write_bytes(b"")
+    an_hour_ago = time.time() - 3600
+    os.utime(left, (an_hour_ago, an_hour_ago))
+    assert list(ChargeJournal(directory).recoverable()) == []
+    assert not left.exists()
+    assert fresh.exists()  # may be a live process's, between its creation and its name

@@ -39,6 +39,8 @@ log = logging.getLogger("aigw.billing")
 
 ROTATE_BYTES = 4 * 1024 * 1024
 _NAME = re.compile(r"\d{13}-\d+-[0-9a-f]{8}\.jnl")
+_NAME_NEW = re.compile(r"\d{13}-\d+-[0-9a-f]{8}\.jnl\.new")  # not yet named: no lines
+_SWEEP_AFTER = 60.0  # seconds: an unnamed file this old was left by a crash
 
 
 def directory_for(database_path: str) -> Path:
@@ -145,6 +147,9 @@ class ChargeJournal:
         except FileNotFoundError:
             return
         for name in names:
+            if _NAME_NEW.fullmatch(name):
+                self._sweep_unnamed(self.directory / name)
+                continue
             if not _NAME.fullmatch(name) or name in self._files:
                 continue
             path = self.directory / name
@@ -164,6 +169,23 @@ class ChargeJournal:
                 yield path, decode(data)
             finally:
                 os.close(fd)
+
+    @staticmethod
+    def _sweep_unnamed(path: Path) -> None:
+        """Delete a file a process created and died before naming (it holds no line)."""
+        try:
+            if time.time() - path.stat().st_mtime < _SWEEP_AFTER:
+                return
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            path.unlink(missing_ok=True)
+        except BlockingIOError:
+            pass  # its process is alive
+        finally:
+            os.close(fd)
 
     def _file(self) -> _File:
         current = self._current

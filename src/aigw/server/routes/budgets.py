@@ -22,6 +22,7 @@ from aigw.server.routes.common import (
     cents,
     count_field,
     json_response,
+    ledger_settled,
     read_object,
     require_parent,
     seconds,
@@ -66,6 +67,7 @@ async def upsert(request: web.Request) -> web.Response:
     await request.app[BILLING].adopt_budget(
         BudgetInfo(budget.id, budget.account_id, budget.tag, budget.monthly_cap_cents)
     )
+    await ledger_settled(request.app)
     spent = await usage.spent_by_tag(db, key.account_id, _month_start(), [tag])
     return json_response(view(budget, spent.get(tag, 0)), status=201 if created else 200)
 
@@ -74,6 +76,7 @@ async def list_all(request: web.Request) -> web.Response:
     key = await _parent(request)
     db = request.app[DATABASE]
     found = await store.list_budgets(db, key.account_id)
+    await ledger_settled(request.app)
     spent = await usage.spent_by_tag(db, key.account_id, _month_start(), [b.tag for b in found])
     return json_response({"object": "list", "data": [view(b, spent.get(b.tag, 0)) for b in found]})
 

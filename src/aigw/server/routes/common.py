@@ -17,6 +17,7 @@ from aiohttp import web
 from aigw.auth.keys import KeyInfo
 from aigw.billing.pricing import MICRO_CENTS_PER_CENT
 from aigw.errors import InvalidRequest, PermissionDenied
+from aigw.server.appkeys import BILLING
 from aigw.store.usage import Breakdown, Totals
 
 # Caps and limits are stored as BIGINT / INTEGER; anything bigger is certainly a mistake.
@@ -24,6 +25,12 @@ MAX_CENTS = 10**13  # $100 billion
 MAX_INT32 = 2**31 - 1
 
 _MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+async def ledger_settled(app: web.Application) -> None:
+    """Before a report reads the ledger: the rows of charges whose answers are already out
+    (a lone charge is journaled and its row follows its answer) are written first."""
+    await app[BILLING].charges.drain()
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:

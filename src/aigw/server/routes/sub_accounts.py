@@ -24,6 +24,7 @@ from aigw.server.routes.common import (
     breakdown_view,
     count_field,
     json_response,
+    ledger_settled,
     read_object,
     require_parent,
     seconds,
@@ -138,6 +139,7 @@ async def sub_account_usage(request: web.Request) -> web.Response:
     window, window_ms = parse_window(request.query.get("window"))
     sub = await _find(request, key)
     since = now_ms() - window_ms
+    await ledger_settled(request.app)
     found = await usage.breakdown(
         request.app[DATABASE], key.account_id, since_ms=since, sub_account_id=sub.id
     )

@@ -19,6 +19,7 @@ from aigw.server.auth import authenticate
 from aigw.server.routes.common import (
     cents,
     json_response,
+    ledger_settled,
     query_limit,
     query_month,
     require_parent,
@@ -40,6 +41,7 @@ async def balance(request: web.Request) -> web.Response:
 async def balance_body(app: web.Application, key: KeyInfo) -> dict[str, Any]:
     """The key's balance (or its sub-account's cap and spend); MCP's ``get_balance`` too."""
     db = app[DATABASE]
+    await ledger_settled(app)
     now = now_ms()
     month_start = usage.month_range_ms(time.strftime("%Y-%m", time.gmtime(now / 1000)))[0]
     spent_month = await usage.spent_since(
@@ -105,6 +107,7 @@ async def by_tag(request: web.Request) -> web.Response:
 
 async def tag_totals(app: web.Application, key: KeyInfo, month: str) -> list[dict[str, Any]]:
     """The month's requests and spend per tag (the key's sub-account's only, for one)."""
+    await ledger_settled(app)
     rows = await usage.by_tag(
         app[DATABASE], key.account_id, month, sub_account_id=key.sub_account_id
     )
@@ -116,6 +119,7 @@ async def by_sub_account(request: web.Request) -> web.Response:
     require_parent(key, "see other sub-accounts' usage")
     month = query_month(request)
     db = request.app[DATABASE]
+    await ledger_settled(request.app)
     rows = await usage.by_sub_account(db, key.account_id, month)
     names = await sub_accounts.names_of(db, key.account_id) if rows else {}
     data = [

@@ -17,6 +17,7 @@ from aigw.server.routes.common import (
     breakdown_view,
     cents,
     json_response,
+    ledger_settled,
     query_limit,
     seconds,
 )
@@ -73,6 +74,7 @@ async def get_request(request: web.Request) -> web.Response:
     key = await authenticate(request)
     request_id = request.match_info["id"]
     db = request.app[DATABASE]
+    await ledger_settled(request.app)
     entry = await request_search.get(
         db, key.account_id, request_id, sub_account_id=key.sub_account_id
     )
@@ -104,6 +106,7 @@ async def summary(request: web.Request) -> web.Response:
     key = await authenticate(request)
     window, window_ms = parse_window(request.query.get("window"))
     since = now_ms() - window_ms
+    await ledger_settled(request.app)
     found = await usage.breakdown(
         request.app[DATABASE], key.account_id, since_ms=since, sub_account_id=key.sub_account_id
     )
