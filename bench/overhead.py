@@ -231,8 +231,20 @@ def git_revision() -> str:
             text=True,
             timeout=10,
         ).stdout.strip()
+        # The results file itself is not code: runs written one after another into it
+        # must not call the next run's code "uncommitted".
         dirty = subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+            [
+                "git",
+                "-C",
+                str(ROOT),
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":(exclude)bench/RESULTS.md",
+            ],
             capture_output=True,
             text=True,
             timeout=10,
