@@ -42,6 +42,7 @@ __all__ = [
     "pg_session_url",
     "postgres_database_url",
     "pytest_pyfunc_call",
+    "sqlite_database",
     "sqlite_template",
 ]
 
@@ -221,6 +222,17 @@ def postgres_database_url(pg_session_url: str) -> str:
 def database(database_url: str) -> Iterator[Database]:
     """A ``Database`` on ``database_url``; connects lazily inside the test's event loop."""
     db = Database.from_url(database_url)
+    yield db
+    asyncio.run(db.close())
+
+
+@pytest.fixture
+def sqlite_database(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
+    """A ``Database`` on a migrated SQLite file of its own, for what only a file-backed
+    SQLite has: body segment files, the charge journal, the one-hop writer."""
+    path = tmp_path / "aigw.db"
+    shutil.copyfile(sqlite_template, path)
+    db = Database.from_url(f"sqlite:///{path}")
     yield db
     asyncio.run(db.close())
 

@@ -7,15 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import sys
 import textwrap
 import time
 from asyncio.subprocess import PIPE
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from aigw.billing import ledger
 from aigw.billing.charges import ChargeWriter
@@ -24,15 +20,6 @@ from aigw.billing.ledger import Entry, WalletState
 from aigw.billing.wallet import Reservation
 from aigw.store.accounts import create_account
 from aigw.store.db import Database
-
-
-@pytest.fixture
-def sqlite_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
-    path = tmp_path / "aigw.db"
-    shutil.copyfile(sqlite_template, path)
-    db = Database.from_url(f"sqlite:///{path}")
-    yield db
-    asyncio.run(db.close())
 
 
 async def _nothing(_e: Entry, _r: Reservation | None, _s: WalletState) -> None:
@@ -50,45 +37,47 @@ async def _balance(db: Database, account_id: str) -> int:
     return found[0].balance_micro_cents if found else 0
 
 
-async def test_a_journaled_charge_returns_first_and_its_row_follows(sqlite_db: Database) -> None:
-    acme = (await create_account(sqlite_db, "acme")).id
+async def test_a_journaled_charge_returns_first_and_its_row_follows(
+    sqlite_database: Database,
+) -> None:
+    acme = (await create_account(sqlite_database, "acme")).id
     told: list[str | None] = []
 
     async def committed(entry: Entry, _r: Reservation | None, _s: WalletState) -> None:
         told.append(entry.request_id)
 
-    writer = ChargeWriter(sqlite_db, committed)
+    writer = ChargeWriter(sqlite_database, committed)
     assert writer.journal is not None
     # Not started: nothing writes the ledger, yet the charge is durable and commit returns.
     assert await writer.commit(Entry(acme, "charge", -7, request_id="r1"), alone=True)
-    (name,) = _journal_files(sqlite_db)
-    assert told == [] and await ledger.entries_for(sqlite_db, acme) == []
+    (name,) = _journal_files(sqlite_database)
+    assert told == [] and await ledger.entries_for(sqlite_database, acme) == []
     await writer.start()
     assert await writer.drain()
     assert told == ["r1"]
-    (entry,) = await ledger.entries_for(sqlite_db, acme)
+    (entry,) = await ledger.entries_for(sqlite_database, acme)
     assert (entry.request_id, entry.amount_micro_cents) == ("r1", -7)
-    assert await _balance(sqlite_db, acme) == -7
-    assert _journal_files(sqlite_db) == [name]  # the current file stays open until closed
+    assert await _balance(sqlite_database, acme) == -7
+    assert _journal_files(sqlite_database) == [name]  # the current file stays open until closed
     await writer.close()
-    assert _journal_files(sqlite_db) == []  # all applied: deleted
-    assert await ledger.verify(sqlite_db) == (1, [])
+    assert _journal_files(sqlite_database) == []  # all applied: deleted
+    assert await ledger.verify(sqlite_database) == (1, [])
 
 
-async def test_a_rotated_file_goes_once_its_charges_are_applied(sqlite_db: Database) -> None:
-    acme = (await create_account(sqlite_db, "acme")).id
-    writer = ChargeWriter(sqlite_db, _nothing)
+async def test_a_rotated_file_goes_once_its_charges_are_applied(sqlite_database: Database) -> None:
+    acme = (await create_account(sqlite_database, "acme")).id
+    writer = ChargeWriter(sqlite_database, _nothing)
     assert writer.journal is not None
     writer.journal._rotate_bytes = 1  # a new file for every charge
     for i in range(3):
         assert await writer.commit(Entry(acme, "charge", -1, request_id=f"r{i}"), alone=True)
-    assert len(_journal_files(sqlite_db)) == 3
+    assert len(_journal_files(sqlite_database)) == 3
     await writer.start()
     assert await writer.drain()
-    assert len(_journal_files(sqlite_db)) == 1  # only the current one is left
-    assert await _balance(sqlite_db, acme) == -3
+    assert len(_journal_files(sqlite_database)) == 1  # only the current one is left
+    assert await _balance(sqlite_database, acme) == -3
     await writer.close()
-    assert _journal_files(sqlite_db) == []
+    assert _journal_files(sqlite_database) == []
 
 
 KILLED = textwrap.dedent(
@@ -116,45 +105,45 @@ KILLED = textwrap.dedent(
 
 
 async def test_charges_of_a_killed_process_are_applied_once_at_the_next_start(
-    sqlite_db: Database,
+    sqlite_database: Database,
 ) -> None:
-    acme = (await create_account(sqlite_db, "acme")).id
-    url = f"sqlite:///{sqlite_db.sqlite_file}"
+    acme = (await create_account(sqlite_database, "acme")).id
+    url = f"sqlite:///{sqlite_database.sqlite_file}"
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-c", KILLED, url, acme, stdout=PIPE, stderr=PIPE
     )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == -9 and b"journaled" in out, err
-    assert len(_journal_files(sqlite_db)) == 1
-    assert await ledger.entries_for(sqlite_db, acme) == []
-    writer = ChargeWriter(sqlite_db, _nothing)
+    assert len(_journal_files(sqlite_database)) == 1
+    assert await ledger.entries_for(sqlite_database, acme) == []
+    writer = ChargeWriter(sqlite_database, _nothing)
     assert await writer.recover() == 5
-    assert _journal_files(sqlite_db) == []
-    assert sorted(e.request_id or "" for e in await ledger.entries_for(sqlite_db, acme)) == [
+    assert _journal_files(sqlite_database) == []
+    assert sorted(e.request_id or "" for e in await ledger.entries_for(sqlite_database, acme)) == [
         f"k{i}" for i in range(5)
     ]
-    assert await _balance(sqlite_db, acme) == -50
+    assert await _balance(sqlite_database, acme) == -50
     assert await writer.recover() == 0  # nothing left to take
-    assert await ledger.verify(sqlite_db) == (1, [])
+    assert await ledger.verify(sqlite_database) == (1, [])
 
 
-async def test_a_live_process_journal_is_left_to_it(sqlite_db: Database) -> None:
-    acme = (await create_account(sqlite_db, "acme")).id
-    live = ChargeWriter(sqlite_db, _nothing)
+async def test_a_live_process_journal_is_left_to_it(sqlite_database: Database) -> None:
+    acme = (await create_account(sqlite_database, "acme")).id
+    live = ChargeWriter(sqlite_database, _nothing)
     assert await live.commit(Entry(acme, "charge", -3, request_id="mine"), alone=True)
-    other = ChargeWriter(sqlite_db, _nothing)  # another process of the same gateway
+    other = ChargeWriter(sqlite_database, _nothing)  # another process of the same gateway
     assert await other.recover() == 0  # locked by its owner: not taken
-    assert len(_journal_files(sqlite_db)) == 1
+    assert len(_journal_files(sqlite_database)) == 1
     await live.start()
     await live.close()
-    assert await _balance(sqlite_db, acme) == -3
+    assert await _balance(sqlite_database, acme) == -3
 
 
 async def test_a_charge_applied_by_recovery_and_by_its_owner_moves_the_wallet_once(
-    sqlite_db: Database,
+    sqlite_database: Database,
 ) -> None:
-    acme = (await create_account(sqlite_db, "acme")).id
-    direct = sqlite_db.direct
+    acme = (await create_account(sqlite_database, "acme")).id
+    direct = sqlite_database.direct
     assert direct is not None
     entries = [Entry(acme, "charge", -4, request_id=f"r{i}", id=f"led_r{i}") for i in range(3)]
     first = await direct.run(lambda conn: ledger.append_once(conn, entries[:2]))
@@ -162,8 +151,8 @@ async def test_a_charge_applied_by_recovery_and_by_its_owner_moves_the_wallet_on
     assert first[0].balance_micro_cents == -8 and again[0].balance_micro_cents == -12
     twice = await direct.run(lambda conn: ledger.append_once(conn, entries))
     assert twice == [WalletState(acme, -12, again[0].version)]  # the row read, not moved
-    assert len(await ledger.entries_for(sqlite_db, acme)) == 3
-    assert await ledger.verify(sqlite_db) == (1, [])
+    assert len(await ledger.entries_for(sqlite_database, acme)) == 3
+    assert await ledger.verify(sqlite_database) == (1, [])
 
 
 def test_a_torn_last_line_is_not_a_charge() -> None:
@@ -176,10 +165,10 @@ def test_a_torn_last_line_is_not_a_charge() -> None:
 
 
 async def test_a_journal_that_cannot_be_written_falls_back_to_the_transaction(
-    sqlite_db: Database,
+    sqlite_database: Database,
 ) -> None:
-    acme = (await create_account(sqlite_db, "acme")).id
-    writer = ChargeWriter(sqlite_db, _nothing)
+    acme = (await create_account(sqlite_database, "acme")).id
+    writer = ChargeWriter(sqlite_database, _nothing)
     journal = writer.journal
     assert journal is not None
     await writer.start()
@@ -191,11 +180,11 @@ async def test_a_journal_that_cannot_be_written_falls_back_to_the_transaction(
         current.fd = os.open(os.devnull, os.O_RDONLY)  # writes fail now, as on a lost disk
         assert await writer.commit(Entry(acme, "charge", -2, request_id="direct"), alone=True)
         # written by the transaction before commit returned (inline: nobody else queued)
-        rows = await ledger.entries_for(sqlite_db, acme)
+        rows = await ledger.entries_for(sqlite_database, acme)
         assert "direct" in {e.request_id for e in rows}
     finally:
         await writer.close()
-    assert await _balance(sqlite_db, acme) == -3
+    assert await _balance(sqlite_database, acme) == -3
 
 
 def test_journal_files_are_locked_before_they_are_named(tmp_path: Path) -> None:
@@ -209,33 +198,35 @@ def test_journal_files_are_locked_before_they_are_named(tmp_path: Path) -> None:
 
 
 async def test_charges_with_a_group_to_join_wait_for_its_transaction(
-    sqlite_db: Database,
+    sqlite_database: Database,
 ) -> None:
     """Under concurrency a journal line would cost a write on top of the shared transaction:
     such charges are not journaled; commit returns once the group's transaction is in."""
-    acme = (await create_account(sqlite_db, "acme")).id
-    writer = ChargeWriter(sqlite_db, _nothing)
+    acme = (await create_account(sqlite_database, "acme")).id
+    writer = ChargeWriter(sqlite_database, _nothing)
     await writer.start()
     try:
         together = await asyncio.gather(
             *(writer.commit(Entry(acme, "charge", -1, request_id=f"g{i}")) for i in range(4))
         )
         assert together == [True] * 4
-        assert len(await ledger.entries_for(sqlite_db, acme)) == 4  # in before commit returned
-        assert _journal_files(sqlite_db) == []
+        assert (
+            len(await ledger.entries_for(sqlite_database, acme)) == 4
+        )  # in before commit returned
+        assert _journal_files(sqlite_database) == []
     finally:
         await writer.close()
 
 
-async def test_the_writer_waits_for_rows_still_queued(sqlite_db: Database) -> None:
-    acme = (await create_account(sqlite_db, "acme")).id
-    writer = ChargeWriter(sqlite_db, _nothing, wait_seconds=0.2)
+async def test_the_writer_waits_for_rows_still_queued(sqlite_database: Database) -> None:
+    acme = (await create_account(sqlite_database, "acme")).id
+    writer = ChargeWriter(sqlite_database, _nothing, wait_seconds=0.2)
     for i in range(3):
         assert await writer.commit(Entry(acme, "charge", -1, request_id=f"q{i}"), alone=True)
     assert await writer.drain() is False  # not started: they stay queued (and journaled)
     await writer.start()
     assert await asyncio.wait_for(writer.drain(), 5) is True
-    assert await _balance(sqlite_db, acme) == -3
+    assert await _balance(sqlite_database, acme) == -3
     await writer.close()
 
 

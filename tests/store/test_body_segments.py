@@ -5,7 +5,6 @@ last write, and two processes' writers side by side in one directory."""
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -104,25 +103,21 @@ def test_two_writers_share_a_directory_and_read_each_other(tmp_path: Path) -> No
 
 
 async def test_a_body_written_a_flush_before_its_log_row_keeps_its_ref(
-    sqlite_template: Path, tmp_path: Path
+    sqlite_database: Database,
 ) -> None:
     """The writer remembers refs until the log rows that carry them are written."""
-    path = tmp_path / "aigw.db"
-    shutil.copyfile(sqlite_template, path)
-    database = Database.from_url(f"sqlite:///{path}")
-    try:
-        assert database.body_segments is not None
-        assert database.body_segments.directory == directory_for(str(path))
-        account = await create_account(database, "later")
-        writer = RequestLogWriter(database)
-        writer.record_body(BodyEntry("req_late_row", account.id, 1_000, b"{}", [b"{}"], False))
-        await writer.flush()  # the body only
-        assert await request_bodies.load(database, "req_late_row") is None  # no row yet
-        writer.record(RequestLogEntry("req_late_row", 1_000, account.id, None, None, "m", "p", 200))
-        await writer.flush()
-        stored = await request_bodies.load(database, "req_late_row")
-        assert stored is not None and stored.request == b"{}"
-        assert stored.account_id == account.id and stored.created_at == 1_000
-        await writer.close()
-    finally:
-        await database.close()
+    assert sqlite_database.body_segments is not None
+    assert sqlite_database.body_segments.directory == directory_for(
+        str(sqlite_database.sqlite_file)
+    )
+    account = await create_account(sqlite_database, "later")
+    writer = RequestLogWriter(sqlite_database)
+    writer.record_body(BodyEntry("req_late_row", account.id, 1_000, b"{}", [b"{}"], False))
+    await writer.flush()  # the body only
+    assert await request_bodies.load(sqlite_database, "req_late_row") is None  # no row yet
+    writer.record(RequestLogEntry("req_late_row", 1_000, account.id, None, None, "m", "p", 200))
+    await writer.flush()
+    stored = await request_bodies.load(sqlite_database, "req_late_row")
+    assert stored is not None and stored.request == b"{}"
+    assert stored.account_id == account.id and stored.created_at == 1_000
+    await writer.close()

@@ -5,11 +5,9 @@ of runs whose process died."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import zlib
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -134,29 +132,23 @@ async def test_prune_deletes_only_what_is_older(database: Database) -> None:
 
 
 async def test_prune_deletes_segments_last_written_before_the_cutoff(
-    sqlite_template: Path, tmp_path: Path
+    sqlite_database: Database,
 ) -> None:
     """SQLite: a segment file goes once its last write is older than the retention."""
-    path = tmp_path / "aigw.db"
-    shutil.copyfile(sqlite_template, path)
-    database = Database.from_url(f"sqlite:///{path}")
-    try:
-        account = await create_account(database, "segments")
-        await store(database, [BodyEntry("req_seg", account.id, 1_000, BODY, [ANSWER], False)])
-        segments = database.body_segments
-        assert segments is not None
-        (path,) = segments.directory.iterdir()
-        written_ms = int(path.stat().st_mtime * 1000)
-        pruned = await request_bodies.prune(database, written_ms)  # not before its last write
-        assert pruned.segments == 0 and await request_bodies.load(database, "req_seg")
-        pruned = await request_bodies.prune(database, written_ms + 1)
-        assert (pruned.rows, pruned.segments) == (0, 1) and not path.exists()
-        assert await request_bodies.load(database, "req_seg") is None
-        # the pruned segment was this process's own: the next body starts a new one
-        await store(database, [BodyEntry("req_next", account.id, 1_000, BODY, None, False)])
-        assert await request_bodies.load(database, "req_next") is not None
-    finally:
-        await database.close()
+    account = await create_account(sqlite_database, "segments")
+    await store(sqlite_database, [BodyEntry("req_seg", account.id, 1_000, BODY, [ANSWER], False)])
+    segments = sqlite_database.body_segments
+    assert segments is not None
+    (path,) = segments.directory.iterdir()
+    written_ms = int(path.stat().st_mtime * 1000)
+    pruned = await request_bodies.prune(sqlite_database, written_ms)  # not before its last write
+    assert pruned.segments == 0 and await request_bodies.load(sqlite_database, "req_seg")
+    pruned = await request_bodies.prune(sqlite_database, written_ms + 1)
+    assert (pruned.rows, pruned.segments) == (0, 1) and not path.exists()
+    assert await request_bodies.load(sqlite_database, "req_seg") is None
+    # the pruned segment was this process's own: the next body starts a new one
+    await store(sqlite_database, [BodyEntry("req_next", account.id, 1_000, BODY, None, False)])
+    assert await request_bodies.load(sqlite_database, "req_next") is not None
 
 
 async def test_runs_whose_lease_ran_out_are_failed(database: Database) -> None:
@@ -316,31 +308,25 @@ async def test_opted_out_bodies_are_neither_packed_nor_stored(
 
 
 async def test_sqlite_honours_an_opt_out_made_while_the_batch_is_packed(
-    sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first check kept the account; the check after packing drops it."""
-    path = tmp_path / "aigw.db"
-    shutil.copyfile(sqlite_template, path)
-    database = Database.from_url(f"sqlite:///{path}")
-    try:
-        late = await create_account(database, "late")
-        stays = await create_account(database, "stays")
+    late = await create_account(sqlite_database, "late")
+    stays = await create_account(sqlite_database, "stays")
 
-        def opt_out_now() -> None:  # another worker's PATCH, committed while packing
-            with sqlite3.connect(path) as conn:
-                conn.execute("UPDATE accounts SET store_bodies = 0 WHERE id = ?", (late.id,))
+    def opt_out_now() -> None:  # another worker's PATCH, committed while packing
+        with sqlite3.connect(str(sqlite_database.sqlite_file)) as conn:
+            conn.execute("UPDATE accounts SET store_bodies = 0 WHERE id = ?", (late.id,))
 
-        packed = count_packing(monkeypatch, then=opt_out_now)
-        entries = [
-            BodyEntry("req_late", late.id, 1_000, BODY, None, False),
-            BodyEntry("req_stays", stays.id, 1_000, BODY + b" ", None, False),
-        ]
-        await store(database, entries)
-        assert len(packed) == 2  # both kept by the first check
-        assert await request_bodies.load(database, "req_late") is None
-        assert await request_bodies.load(database, "req_stays") is not None
-    finally:
-        await database.close()
+    packed = count_packing(monkeypatch, then=opt_out_now)
+    entries = [
+        BodyEntry("req_late", late.id, 1_000, BODY, None, False),
+        BodyEntry("req_stays", stays.id, 1_000, BODY + b" ", None, False),
+    ]
+    await store(sqlite_database, entries)
+    assert len(packed) == 2  # both kept by the first check
+    assert await request_bodies.load(sqlite_database, "req_late") is None
+    assert await request_bodies.load(sqlite_database, "req_stays") is not None
 
 
 async def test_bodies_longer_than_the_compression_window_round_trip(database: Database) -> None:
