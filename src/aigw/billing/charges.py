@@ -124,16 +124,24 @@ class ChargeWriter:
     def _journaled(self, entry: Entry, reservation: Reservation | None) -> bool:
         """Append the charge to the journal and queue its ledger row; False (and the caller
         waits for the transaction instead) when the journal cannot be written."""
-        assert self.journal is not None
-        entry = dataclasses.replace(entry, id=new_entry_id(), created_at=now_ms())
-        try:
-            token = self.journal.write(entry)
-        except OSError:
-            log.exception("charge journal: write failed; committing the charge directly")
+        journaled = self._journal(entry)
+        if journaled is None:
             return False
+        entry, token = journaled
         self._enqueue(_Pending(entry, reservation, None, token))
         self._wake.set()
         return True
+
+    def _journal(self, entry: Entry) -> tuple[Entry, str] | None:
+        """The entry with the ledger id and time it is journaled under, and its journal
+        token; None (logged) when the journal cannot be written."""
+        assert self.journal is not None
+        entry = dataclasses.replace(entry, id=new_entry_id(), created_at=now_ms())
+        try:
+            return entry, self.journal.write(entry)
+        except OSError:
+            log.exception("charge journal: write failed; the charge goes to the ledger unjournaled")
+            return None
 
     async def _commit_now(
         self, entry: Entry, reservation: Reservation | None, direct: SqliteWriter
@@ -166,12 +174,8 @@ class ChargeWriter:
         it (the caller already settled it in memory; a database outage keeps it queued and
         retried). Lingering lets a stream of such charges share one transaction."""
         token = None
-        if self.journal is not None:
-            entry = dataclasses.replace(entry, id=new_entry_id(), created_at=now_ms())
-            try:
-                token = self.journal.write(entry)
-            except OSError:
-                log.exception("charge journal: write failed; the charge is queued unjournaled")
+        if self.journal is not None and (journaled := self._journal(entry)) is not None:
+            entry, token = journaled
         loop = asyncio.get_running_loop()
         self._enqueue(_Pending(entry, reservation, None, token))
         if self._linger is None and not self._wake.is_set():
