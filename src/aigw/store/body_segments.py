@@ -71,9 +71,10 @@ class BodySegments:
         self._pid = os.getpid()
 
     def append(self, records: Sequence[Record]) -> list[str]:
-        """Write the records with one ``write``; returns each one's ref, in order. Blocking
-        (call it in a thread). On a failed write the segment is abandoned (a new one is
-        started next time) and the error raised: none of these records has a ref."""
+        """Write the records with one ``write`` (to the page cache: the log writer calls
+        this on the loop, a slice at a time); returns each one's ref, in order. On a failed
+        write the segment is abandoned (a new one is started next time) and the error
+        raised: none of these records has a ref."""
         with self._lock:
             out = self._current()
             buf = bytearray()

@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from aigw.store import request_bodies
 from aigw.store.db import Database
 from aigw.store.request_bodies import BodyEntry
+from aigw.store.sqlite_rows import insert_rows
 from aigw.store.tables import BODY_REF_MAX, ID, MODEL_MAX, NAME_MAX, TAG_MAX, request_log
 
 log = logging.getLogger("aigw.request_log")
@@ -104,7 +105,7 @@ def _params_maker(order: tuple[str, ...]) -> Callable[[RequestLogEntry], Params]
 
 
 def _executemany(sql: str, rows: list[Params], conn: sqlite3.Connection) -> None:
-    conn.executemany(sql, rows)
+    insert_rows(conn, sql, rows)
 
 
 def _is_transient(exc: BaseException) -> bool:
