@@ -56,6 +56,7 @@ def test_every_setting_has_an_environment_variable() -> None:
         "AIGW_CATALOG_FILE": "/etc/aigw/models.toml",
         "AIGW_BILLING_ENABLED": "false",
         "AIGW_CHARGE_JOURNAL": "false",
+        "AIGW_FAST_LANE": "false",
         "AIGW_PLATFORM_FEE_PERCENT": "2.5",
         "AIGW_PLATFORM_FEE_MODE": "per_call",
         "AIGW_BYOK_FEE_PER_1M": "0.10",

@@ -103,6 +103,12 @@ class Settings:
     log_format: str = _setting(
         "text", "'text' or 'json' (one JSON object per line, with the request id)."
     )
+    fast_lane: bool = _setting(
+        True,
+        "Serve plain HTTP/1.1 chat completions and messages requests without aiohttp's "
+        "server loop (~25 us less per request on one core); every other request is "
+        "aiohttp's as before. Off when access_log is on.",
+    )
     providers: Mapping[str, Mapping[str, Any]] = _setting(
         None,
         "Per-provider settings from the config file ([providers.<id>] api_key, base_url, "
