@@ -247,12 +247,12 @@ class ChargeWriter:
         if self.journal is not None:
             self.journal.close()  # what is still unapplied stays for the next start
 
-    async def _write(self, entries: list[Entry], *, journaled: bool) -> list[WalletState]:
+    async def _write(self, entries: list[Entry]) -> list[WalletState]:
         direct = self._db.direct
         if direct is not None:  # SQLite: the whole transaction in one thread hop
-            # Journaled entries may be in already (a recovery raced us): append them once.
-            work = append_once if journaled else append_direct
-            return await direct.run(functools.partial(work, entries=entries))
+            # (Journaled entries need no append_once here: this process holds its journal
+            # files' locks until their last line is applied, so no recovery reads them.)
+            return await direct.run(functools.partial(append_direct, entries=entries))
         async with self._db.write() as conn:
             return await append(conn, self._db, entries)
 
@@ -276,7 +276,7 @@ class ChargeWriter:
             entries = [p.entry for p in batch]
             self._writing = True
             try:
-                states = await self._write(entries, journaled=any(p.journaled for p in batch))
+                states = await self._write(entries)
             except Exception:
                 log.exception("committing %d charges failed; retrying", len(batch))
                 self._queue = batch + self._queue

@@ -20,6 +20,7 @@ from aigw.core.ids import unique_hex24
 from aigw.errors import InvalidRequest
 from aigw.store.accounts import require_account
 from aigw.store.db import Database
+from aigw.store.sqlite_rows import insert_rows
 from aigw.store.tables import ledger_entries, now_ms, wallets
 
 KINDS = ("topup", "topup_fee", "charge", "refund", "adjustment")
@@ -135,10 +136,7 @@ def append_direct(conn: sqlite3.Connection, entries: Sequence[Entry]) -> list[Wa
     """``append`` for the SQLite one-hop writer (store/sqlite_writer.py): the same rows and
     the same wallet statement, run on a plain sqlite3 connection inside its transaction."""
     now = now_ms()
-    conn.executemany(
-        _ENTRY_INSERT_SQL,
-        [_row(e, now) for e in entries],
-    )
+    insert_rows(conn, _ENTRY_INSERT_SQL, [_row(e, now) for e in entries])
     return _move_wallets(conn, _deltas(entries), now)
 
 
@@ -154,7 +152,7 @@ def append_once(conn: sqlite3.Connection, entries: Sequence[Entry]) -> list[Wall
     }
     fresh = [e for e in entries if e.id not in there]
     if fresh:
-        conn.executemany(_ENTRY_INSERT_SQL, [_row(e, now) for e in fresh])
+        insert_rows(conn, _ENTRY_INSERT_SQL, [_row(e, now) for e in fresh])
     states = _move_wallets(conn, _deltas(fresh), now)
     moved = {s.account_id for s in states}
     for account_id in sorted({e.account_id for e in entries} - moved):

@@ -7,10 +7,10 @@ switch), one per request logged: measured under load, more kernel time than the 
 itself. A statement of ``CHUNK`` rows steps once for all of them, so a batch of 500 rows
 hands the GIL over 500 / ``CHUNK`` times instead of 500.
 
-The chunked statement is compiled once per shape and kept in the connection's statement
-cache (its text is the same every time), so the compile cost (a few hundred microseconds
-for 32 rows) is paid once, not per batch. Rows left over after the last full chunk go
-through ``executemany`` of the one-row statement.
+A statement is compiled once per number of rows and kept in the connection's statement
+cache (sqlite3 keeps 128 per connection; its text is the same every time), so the compile
+cost (up to a few hundred microseconds) is paid once per shape, not per batch: full chunks
+of ``CHUNK`` rows, and one statement for the rows left over.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 CHUNK = 32  # rows per statement; 32 x 23 columns stays far under SQLite's 32766 variables
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=256)
 def chunked_sql(one_row_sql: str, rows: int) -> str:
     """``INSERT ... VALUES (?, ...) [ON CONFLICT ...]`` with its row group repeated ``rows``
     times. The one-row statement must have exactly one parenthesised ``VALUES`` group."""
@@ -37,7 +37,7 @@ def chunked_sql(one_row_sql: str, rows: int) -> str:
 
 
 def insert_rows(conn: sqlite3.Connection, one_row_sql: str, rows: Sequence[Sequence[Any]]) -> None:
-    """Insert ``rows`` with ``one_row_sql``, ``CHUNK`` rows per statement step."""
+    """Insert ``rows`` with ``one_row_sql``, up to ``CHUNK`` rows per statement step."""
     full = len(rows) - len(rows) % CHUNK
     if full:
         sql = chunked_sql(one_row_sql, CHUNK)
@@ -45,5 +45,8 @@ def insert_rows(conn: sqlite3.Connection, one_row_sql: str, rows: Sequence[Seque
             sql,
             (list(chain.from_iterable(rows[at : at + CHUNK])) for at in range(0, full, CHUNK)),
         )
-    if full < len(rows):
-        conn.executemany(one_row_sql, rows[full:])
+    left = len(rows) - full
+    if left == 1:
+        conn.execute(one_row_sql, rows[full])
+    elif left:
+        conn.execute(chunked_sql(one_row_sql, left), list(chain.from_iterable(rows[full:])))
