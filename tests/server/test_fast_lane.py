@@ -141,6 +141,19 @@ def test_pipelined_requests_are_answered_in_order(stack: Stack, conn: Conn) -> N
     assert ids == ["pipe-0", "pipe-1", "pipe-2"]
 
 
+def test_a_head_and_body_sent_apart_are_waited_for(stack: Stack, conn: Conn) -> None:
+    lane = lane_of(stack.gw)
+    served = lane.served
+    raw = chat(stack.key, rid="apart")
+    split = raw.index(b"\r\n\r\n") + 4
+    for piece in (raw[:split], raw[split : split + 10], raw[split + 10 :]):
+        conn.send(piece)
+        time.sleep(0.05)  # separate segments: the lane sees each one alone
+    status, headers, _ = conn.response()
+    assert status == 200 and headers["x-request-id"] == "apart"
+    assert lane.served == served + 1
+
+
 def test_other_requests_hand_the_connection_to_aiohttp(stack: Stack, conn: Conn) -> None:
     lane = lane_of(stack.gw)
     handed = lane.handed_off

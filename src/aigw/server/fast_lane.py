@@ -154,6 +154,7 @@ class LaneConnection(BaseProtocol):
         "_lane",
         "_buf",
         "_held",
+        "_waiting",
         "task",
         "idle_since",
         "peername",
@@ -166,6 +167,9 @@ class LaneConnection(BaseProtocol):
         self._lane = lane
         self._buf = bytearray()
         self._held = False  # reading paused: requests pipelined far ahead of the answers
+        # A request whose head is parsed and whose body is still arriving (clients often
+        # send the head and the body in separate writes): (route, head, its total size).
+        self._waiting: tuple[_Route, Head, int] | None = None
         self.task: asyncio.Task[None] | None = None
         self.idle_since = 0.0
         self.peername: Any = None
@@ -215,6 +219,11 @@ class LaneConnection(BaseProtocol):
         if self._lane.closing:
             self.close()
             return
+        if (waiting := self._waiting) is not None:
+            if len(buf) >= waiting[2]:
+                self._waiting = None
+                self._start(*waiting)
+            return
         end = buf.find(b"\r\n\r\n")
         if end < 0:
             if len(buf) > MAX_HEAD:
@@ -228,8 +237,13 @@ class LaneConnection(BaseProtocol):
             return
         total = end + 4 + head.length
         if len(buf) < total:
-            return  # the rest of the body is on its way
-        body = bytes(buf[end + 4 : total])
+            self._waiting = (route, head, total)  # the rest of the body is on its way
+            return
+        self._start(route, head, total)
+
+    def _start(self, route: _Route, head: Head, total: int) -> None:
+        buf = self._buf
+        body = bytes(buf[total - head.length : total])
         del buf[:total]
         self.task = self._loop.create_task(self._serve(route, head, body))
 
