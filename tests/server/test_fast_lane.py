@@ -17,6 +17,7 @@ import pytest
 from tests.harness import GatewayThread
 from tests.server.conftest import Stack, start_stack
 
+from aigw.server import fast_lane
 from aigw.server.appkeys import DATABASE
 from aigw.server.fast_lane import FastLane, LaneSite
 from aigw.simulator import SimConfig, SimulatorThread
@@ -232,6 +233,31 @@ def test_shutdown_lets_a_request_in_flight_finish(tmp_path: Path) -> None:
             c.close()
         assert answer and answer[0][0] == 200
         assert answer[0][1]["x-request-id"] == "in-flight"
+
+
+def test_idle_connections_are_closed_after_the_keepalive_time(
+    sim_server: SimulatorThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fast_lane, "KEEPALIVE_SECONDS", 0.2)
+    monkeypatch.setattr(fast_lane, "_SWEEP_SECONDS", 0.05)
+    stacks = start_stack(f"sqlite:///{tmp_path / 'aigw.db'}", sim_server)
+    stack = next(stacks)
+    try:
+        idle, busy_again = Conn(stack.gw.url), Conn(stack.gw.url)
+        for c in (idle, busy_again):
+            c.send(chat(stack.key))
+            assert c.response()[0] == 200
+        time.sleep(0.1)
+        busy_again.send(chat(stack.key))  # used again before its time is up
+        assert busy_again.response()[0] == 200
+        time.sleep(0.15)
+        assert idle.closed()  # idle 0.25 s > 0.2 s
+        busy_again.send(chat(stack.key))
+        assert busy_again.response()[0] == 200
+        idle.close()
+        busy_again.close()
+    finally:
+        stacks.close()
 
 
 def test_the_lane_can_be_turned_off(sim_server: SimulatorThread, tmp_path: Path) -> None:

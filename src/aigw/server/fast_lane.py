@@ -84,8 +84,8 @@ class FastLane:
         self.routes: dict[bytes, _Route] = {}
         self.connections: set[LaneConnection] = set()
         self.closing = False
-        self.served = 0
-        self.handed_off = 0
+        self.served = 0  # requests the lane took
+        self.handed_off = 0  # connections given to aiohttp
         self._aiohttp: Callable[[], asyncio.Protocol] | None = None
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -245,6 +245,7 @@ class LaneConnection(BaseProtocol):
         buf = self._buf
         body = bytes(buf[total - head.length : total])
         del buf[:total]
+        self._lane.served += 1  # (counted as taken: tests read it as soon as they are answered)
         self.task = self._loop.create_task(self._serve(route, head, body))
 
     def _hand_off(self) -> None:
@@ -275,7 +276,6 @@ class LaneConnection(BaseProtocol):
             await response.prepare(request)
             await response.write_eof()
             keep_alive = bool(response.keep_alive) and not head.close
-            self._lane.served += 1
         except (asyncio.CancelledError, ConnectionError):
             return  # the client is gone (or shutdown gave up): nothing to answer
         except Exception:
