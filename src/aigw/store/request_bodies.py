@@ -5,9 +5,8 @@ Whether an account opted out is checked when a batch is written, before anything
 (in the database so every worker sees a PATCH at once): an opt-out takes effect for all not
 yet written, the bodies of accounts already out are never compressed, and the hot path never
 asks. A segment slice is checked again once packed, right before it is appended; the SQLite
-table checks the kept accounts
-again in the insert's transaction (``_write_direct``); PostgreSQL does not (a PATCH while a
-batch is being packed applies from the next batch).
+table checks the kept accounts again in the insert's transaction (``_write_direct``);
+PostgreSQL does not (a PATCH while a batch is being packed applies from the next batch).
 
 The answer is stored as the bytes the client received, behind a one-byte tag saying JSON or
 SSE, compressed or not; its text is extracted (``replays.capture.output_text``) only when a

@@ -104,10 +104,6 @@ def _params_maker(order: tuple[str, ...]) -> Callable[[RequestLogEntry], Params]
     return params
 
 
-def _executemany(sql: str, rows: list[Params], conn: sqlite3.Connection) -> None:
-    insert_rows(conn, sql, rows)
-
-
 def _is_transient(exc: BaseException) -> bool:
     """Errors that mean "database unavailable or busy": keep the batch and retry later."""
     if isinstance(exc, OperationalError | OSError | TimeoutError | sqlite3.OperationalError):
@@ -273,7 +269,8 @@ class RequestLogWriter:
     async def _insert_rows(self, rows: list[Params]) -> None:
         direct = self._db.direct
         if direct is not None:  # SQLite: plain sqlite3 in the writer's thread (sqlite_writer.py)
-            await direct.run_threaded(functools.partial(_executemany, self._insert_sql, rows))
+            work = functools.partial(insert_rows, one_row_sql=self._insert_sql, rows=rows)
+            await direct.run_threaded(work)
             return
         async with self._db.write() as conn:
             await conn.exec_driver_sql(self._insert_sql, rows)
