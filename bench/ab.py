@@ -1,4 +1,4 @@
-"""A/B of gateway builds under wrk: rounds of alternating targets, medians of the rates.
+"""A/B of gateway builds under load: rounds of alternating targets, medians of the rates.
 
 This machine's speed drifts by ±20% within minutes, so a change is judged by alternating
 the builds in rounds and comparing medians, never one run against an older one. Each
@@ -99,14 +99,37 @@ def wrk(url: str, key: str, model: str, conc: int, seconds: int) -> dict[str, fl
     return result
 
 
-def measure(spec: str, conc: int, seconds: int) -> tuple[float, float, float]:
+def load(url: str, key: str, model: str, conc: int, seconds: int) -> dict[str, float]:
+    """peer-bench's load.py (a Python aiohttp client, the binding cell of issue #2's goal),
+    in wrk's result shape (the warm-up is wrk's, as for wrk)."""
+    argv = [*pin(0), str(BENCH_DIR / "tools-venv" / "bin" / "python"), str(BENCH_DIR / "load.py")]
+    argv += ["--url", url + "/v1/chat/completions", "--model", model, "-c", str(conc)]
+    argv += ["-d", str(seconds), "-w", "0", "-H", f"Authorization: Bearer {key}"]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60).stdout
+    try:
+        got = json.loads(out.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        sys.exit(f"load.py gave no result:\n{out}")
+    return {
+        "rps": got["rps"],
+        "requests": got["requests_measured"],
+        "p50_ms": got["lat_ms"]["p50"] or 0.0,
+        "err_load": got["errors"],
+    }
+
+
+CLIENTS = {"wrk": wrk, "load": load}
+
+
+def measure(spec: str, conc: int, seconds: int, client: str = "wrk") -> tuple[float, float, float]:
     """(requests/s, CPU µs per request, p50 ms) of one fresh run of ``spec``."""
+    run = CLIENTS[client]
     with tempfile.TemporaryDirectory(prefix="aigw-ab-") as tmp:
         proc, url, key, model = start_target(spec, Path(tmp))
         try:
             wrk(url, key, model, conc, 2)  # warm-up
             before = tree_ticks(proc.pid)
-            result = wrk(url, key, model, conc, seconds)
+            result = run(url, key, model, conc, seconds)
             ticks = tree_ticks(proc.pid) - before
         finally:
             stop(proc)
@@ -123,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--duration", type=int, default=5, help="measured seconds per target")
     ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument(
+        "--client", choices=sorted(CLIENTS), default="wrk", help="the load generator (default wrk)"
+    )
     args = ap.parse_args(argv)
     targets = [t.split("=", 1) for t in args.targets]
     if any(len(t) != 2 for t in targets):
@@ -143,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.rounds):
             cells = []
             for name, spec in targets:
-                rps, us, p50 = measure(spec, args.concurrency, args.duration)
+                rps, us, p50 = measure(spec, args.concurrency, args.duration, args.client)
                 rates[name].append(rps)
                 cpu[name].append(us)
                 cells.append(f"{name} {rps:,.0f}/s {us:.0f} µs p50 {p50:.2f} ms")
