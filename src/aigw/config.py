@@ -289,9 +289,9 @@ class Settings:
     )
     cache_hit_wait_for_commit: bool = _setting(
         True,
-        "Hold a cache hit's answer until its charge is committed to the ledger, as misses "
-        "do (about 0.05 ms on SQLite). Off: the charge is settled in memory at once and "
-        "committed by a group commit up to 50 ms later (lost if the process dies meanwhile).",
+        "Hold a cache hit's answer until its charge is durable, as misses do (on a SQLite "
+        "file: its journal line). Off: the charge is settled in memory at once and written "
+        "up to 50 ms later (without the journal, lost if the process dies meanwhile).",
     )
     cache_similarity: float = _setting(
         0.95, "Default cosine similarity threshold of the semantic cache (x-aig-cache: semantic)."

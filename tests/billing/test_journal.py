@@ -1,19 +1,24 @@
-"""The charge journal (file-backed SQLite): a charge is durable once journaled, its ledger row
-follows, its file goes once applied; a process killed before its rows were written has them
-applied by the next start, exactly once; a live process's journal is never taken; a torn last
-line is not a charge; a journal that cannot be written falls back to the transaction."""
+"""The charge journal (file-backed SQLite): a charge is durable once journaled (a group in one
+write), its ledger row follows (groups share a transaction, after a linger or once enough wait;
+requests never wait for it), its file goes once applied; a process killed before its rows were
+written has them applied by the next start, exactly once; a live process's journal is never
+taken; a torn last line is not a charge; a journal that cannot be written falls back to the
+transaction."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import sys
 import textwrap
 import time
 from asyncio.subprocess import PIPE
 from pathlib import Path
 
-from aigw.billing import ledger
+import pytest
+
+from aigw.billing import charges, ledger
 from aigw.billing.charges import ChargeWriter
 from aigw.billing.journal import ChargeJournal, decode, directory_for, encode
 from aigw.billing.ledger import Entry, WalletState
@@ -179,7 +184,7 @@ async def test_a_journal_that_cannot_be_written_falls_back_to_the_transaction(
         os.close(current.fd)
         current.fd = os.open(os.devnull, os.O_RDONLY)  # writes fail now, as on a lost disk
         assert await writer.commit(Entry(acme, "charge", -2, request_id="direct"), alone=True)
-        # written by the transaction before commit returned (inline: nobody else queued)
+        # written by a transaction before commit returned (with the journaled one before it)
         rows = await ledger.entries_for(sqlite_database, acme)
         assert "direct" in {e.request_id for e in rows}
     finally:
@@ -197,11 +202,12 @@ def test_journal_files_are_locked_before_they_are_named(tmp_path: Path) -> None:
     assert list((tmp_path / "j").iterdir()) == []
 
 
-async def test_charges_with_a_group_to_join_wait_for_its_transaction(
-    sqlite_database: Database,
+async def test_a_group_is_journaled_in_one_write_and_its_rows_share_a_transaction(
+    sqlite_database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Under concurrency a journal line would cost a write on top of the shared transaction:
-    such charges are not journaled; commit returns once the group's transaction is in."""
+    """Charges finishing together are journaled in one write and their requests go; their
+    ledger rows follow later, in one transaction (the wallet moves once)."""
+    monkeypatch.setattr(charges, "APPLY_LINGER", 60.0)  # only drain() writes the rows here
     acme = (await create_account(sqlite_database, "acme")).id
     writer = ChargeWriter(sqlite_database, _nothing)
     await writer.start()
@@ -210,11 +216,97 @@ async def test_charges_with_a_group_to_join_wait_for_its_transaction(
             *(writer.commit(Entry(acme, "charge", -1, request_id=f"g{i}")) for i in range(4))
         )
         assert together == [True] * 4
-        assert (
-            len(await ledger.entries_for(sqlite_database, acme)) == 4
-        )  # in before commit returned
-        assert _journal_files(sqlite_database) == []
+        assert writer.pending == 4  # durable, not in the ledger yet
+        (name,) = _journal_files(sqlite_database)
+        assert sqlite_database.sqlite_file is not None
+        lines = (directory_for(sqlite_database.sqlite_file) / name).read_bytes()
+        assert sorted(e.request_id or "" for e in decode(lines)) == ["g0", "g1", "g2", "g3"]
+        assert await ledger.entries_for(sqlite_database, acme) == []
+        assert await writer.drain()
+        assert len(await ledger.entries_for(sqlite_database, acme)) == 4
+        (state,) = await ledger.wallet_states(sqlite_database, account_id=acme)
+        assert (state.balance_micro_cents, state.version) == (-4, 1)  # one transaction
     finally:
+        await writer.close()
+    assert _journal_files(sqlite_database) == []
+
+
+async def _rows_within(db: Database, account_id: str, count: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if len(await ledger.entries_for(db, account_id)) == count:
+            return True
+        await asyncio.sleep(0.01)
+    return False
+
+
+async def test_journaled_rows_follow_after_the_linger_without_a_reader(
+    sqlite_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(charges, "APPLY_LINGER", 0.05)
+    acme = (await create_account(sqlite_database, "acme")).id
+    writer = ChargeWriter(sqlite_database, _nothing)
+    await writer.start()
+    try:
+        assert await writer.commit(Entry(acme, "charge", -1, request_id="solo"), alone=True)
+        assert await _rows_within(sqlite_database, acme, 1, 5)
+        assert writer.pending == 0
+    finally:
+        await writer.close()
+
+
+async def test_enough_journaled_charges_go_to_the_ledger_at_once(
+    sqlite_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(charges, "APPLY_LINGER", 60.0)
+    monkeypatch.setattr(charges, "APPLY_AT", 3)
+    acme = (await create_account(sqlite_database, "acme")).id
+    writer = ChargeWriter(sqlite_database, _nothing)
+    await writer.start()
+    try:
+        for i in range(2):
+            assert await writer.commit(Entry(acme, "charge", -1, request_id=f"a{i}"), alone=True)
+        await asyncio.sleep(0.05)
+        assert writer.pending == 2  # under APPLY_AT: still lingering
+        await asyncio.gather(
+            *(writer.commit(Entry(acme, "charge", -1, request_id=f"b{i}")) for i in range(2))
+        )
+        assert await _rows_within(sqlite_database, acme, 4, 5)
+    finally:
+        await writer.close()
+
+
+async def test_a_charge_does_not_wait_while_the_writer_waits_for_the_lock(
+    sqlite_database: Database,
+) -> None:
+    """Another process holds SQLite's write lock: the ledger rows wait for it, the requests
+    do not (their charges are journaled on their own)."""
+    acme = (await create_account(sqlite_database, "acme")).id
+    writer = ChargeWriter(sqlite_database, _nothing)
+    await writer.start()
+    assert sqlite_database.sqlite_file is not None
+    other = sqlite3.connect(sqlite_database.sqlite_file, isolation_level=None)
+    try:
+        assert await writer.commit(Entry(acme, "charge", -1, request_id="first"), alone=True)
+        other.execute("BEGIN IMMEDIATE")  # held like a long transaction of another process
+        draining = asyncio.create_task(writer.drain())
+        for _ in range(100):  # the writer is now waiting for the lock in its thread
+            if writer._writing:
+                break
+            await asyncio.sleep(0.01)
+        assert writer._writing
+        late = Entry(acme, "charge", -1, request_id="late")
+        assert await asyncio.wait_for(writer.commit(late), 1.0)
+        assert not draining.done()
+        other.execute("COMMIT")
+        assert await asyncio.wait_for(draining, 10)
+        assert await writer.drain()
+        rows = await ledger.entries_for(sqlite_database, acme)
+        assert sorted(e.request_id or "" for e in rows) == ["first", "late"]
+    finally:
+        if other.in_transaction:
+            other.execute("ROLLBACK")
+        other.close()
         await writer.close()
 
 

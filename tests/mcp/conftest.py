@@ -64,6 +64,7 @@ async def fetch(url: str) -> tuple[int, bytes]:
 
 def charge(stack: Stack, request_id: str) -> int:
     """What the ledger charged for one request (µ¢, positive)."""
+    stack.gw.drain_charges()  # (journaled charges reach the ledger moments later)
     db = stack.gw.app[DATABASE]
     entries = stack.gw.call(ledger.entries_for(db, stack.account_id, ["charge"]))
     return -sum(e.amount_micro_cents for e in entries if e.request_id == request_id)

@@ -45,6 +45,8 @@ def chat(stack: Stack, prompt: str, model: str = ALPHA, **extra: Any) -> tuple[s
 
 
 def ledger_charge(stack: Stack, request_id: str) -> int:
+    stack.gw.drain_charges()  # (journaled charges reach the ledger moments later)
+
     async def go() -> int:
         db = stack.gw.app[DATABASE]
         async with db.engine.connect() as conn:

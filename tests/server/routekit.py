@@ -160,12 +160,14 @@ def logged(stack: Stack, request_id: str) -> RequestLogEntry:
 
 
 def charges(stack: Stack, account_id: str) -> list[ledger.Entry]:
+    stack.gw.drain_charges()  # (journaled charges reach the ledger moments later)
     db = stack.gw.app[DATABASE]
     return stack.gw.call(ledger.entries_for(db, account_id, ["charge"]))
 
 
 def assert_ledger_true(stack: Stack, account_id: str, *, charged: int) -> None:
     """The ledger reconciles, the account paid ``charged`` µ¢, nothing is left reserved."""
+    stack.gw.drain_charges()
     db = stack.gw.app[DATABASE]
     assert stack.gw.call(ledger.verify(db))[1] == []
     assert -sum(e.amount_micro_cents for e in charges(stack, account_id)) == charged

@@ -64,6 +64,7 @@ def _account_id(stack: Stack, key: str) -> str:
 
 
 def _balance(stack: Stack, account_id: str) -> tuple[int, int, int]:
+    """(committed, settled but not in the ledger yet, reserved)."""
     return stack.gw.app[BILLING].wallets.view(account_id)
 
 
@@ -109,6 +110,28 @@ def test_charge_equals_cost_and_ledger_reconciles(stack: Stack) -> None:
     assert stack.gw.call(ledger.verify(db))[1] == []
 
 
+def test_a_top_up_answers_the_balance_with_the_charges_already_answered(stack: Stack) -> None:
+    """A charge whose ledger row is still on its way (journaled) is in the balance a top-up
+    or an adjustment answers with: they wait for the rows first."""
+    key = _new_account(stack, "topped", "1")
+    account_id = _account_id(stack, key)
+    with _client(stack, key) as client:
+        completion = client.chat.completions.create(model="xai/grok-4.3", messages=MESSAGES)
+    cost = round(completion.usage.model_extra["cost"] * USD)  # type: ignore[union-attr,index]
+    assert cost > 0
+    status, body = stack.admin("POST", "/admin/accounts/topped/topup", {"amount": "2"})
+    assert status == 201, body
+    assert round(body["balance_usd"] * USD) == 3 * USD - cost
+    with _client(stack, key) as client:
+        completion = client.chat.completions.create(model="xai/grok-4.3", messages=MESSAGES)
+    second = round(completion.usage.model_extra["cost"] * USD)  # type: ignore[union-attr,index]
+    adjustment = {"amount": "-1", "note": "goodwill reversed"}
+    status, body = stack.admin("POST", "/admin/accounts/topped/adjustments", adjustment)
+    assert status == 201, body
+    assert round(body["balance_usd"] * USD) == 2 * USD - cost - second
+    assert _balance(stack, account_id) == (2 * USD - cost - second, 0, 0)
+
+
 def test_200_concurrent_requests_on_a_wallet_for_exactly_50(stack: Stack) -> None:
     stack.sim.set_config(output_tokens=10)
     key = _new_account(stack, "fifty", f"{50 * 10 * TOKEN / USD:.8f}")
@@ -132,6 +155,7 @@ def test_200_concurrent_requests_on_a_wallet_for_exactly_50(stack: Stack) -> Non
     statuses = asyncio.run(fire())
     assert statuses.count(200) == 50
     assert statuses.count(402) == 150
+    stack.gw.drain_charges()  # the answers' charges are durable; their rows follow
     assert _balance(stack, account_id) == (0, 0, 0)
     db = stack.gw.app[DATABASE]
     charges = stack.gw.call(ledger.entries_for(db, account_id, ["charge"]))

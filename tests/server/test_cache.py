@@ -206,8 +206,9 @@ def test_hit_is_billed_at_ten_percent_and_logged_as_cache(stack: Stack) -> None:
     assert full > 0 and expected > 0
     assert _cost(hit.parse()) == expected
     assert Decimal(hit.headers["x-cost-cents"]) * 1_000_000 == expected
+    available = before[0] - before[1]  # committed, less what is settled but not in the ledger
     committed, uncommitted, reserved = billing.wallets.view(account_id)
-    assert committed - uncommitted == before[0] - expected and reserved == 0
+    assert committed - uncommitted == available - expected and reserved == 0
     stack.gw.flush_log()
     db = stack.gw.app[DATABASE]
     entry = stack.gw.call(request_log.get(db, hit.headers["x-request-id"]))
@@ -216,9 +217,9 @@ def test_hit_is_billed_at_ten_percent_and_logged_as_cache(stack: Stack) -> None:
     assert entry.cost_micro_cents == entry.charged_micro_cents == expected
     miss_entry = stack.gw.call(request_log.get(db, miss.headers["x-request-id"]))
     assert miss_entry is not None and miss_entry.provider == "xai"
-    # The hit waited for its ledger commit (cache_hit_wait_for_commit, the default): the
-    # charge was committed before the answer arrived, nothing is left pending.
-    assert billing.wallets.view(account_id) == (before[0] - expected, 0, 0)
+    # Once the ledger has every charge (flush_log drains them), nothing is left pending and
+    # the wallet moved by exactly the hit's price.
+    assert billing.wallets.view(account_id) == (available - expected, 0, 0)
 
 
 def test_hit_with_an_empty_wallet_is_402(stack: Stack) -> None:
@@ -228,7 +229,8 @@ def test_hit_with_an_empty_wallet_is_402(stack: Stack) -> None:
     with _client(stack, key) as client:
         client.chat.completions.create(**body)
         _settle()
-        balance = billing.wallets.view(account_id)[0]
+        committed, uncommitted, _ = billing.wallets.view(account_id)
+        balance = committed - uncommitted  # what is left once the miss's charge is in
         status, drained = stack.admin(
             "POST",
             f"/admin/accounts/{account_id}/adjustments",

@@ -50,6 +50,7 @@ def local_stack(
 
 
 def _charges(stack: Stack) -> list[int]:
+    stack.gw.drain_charges()  # (journaled charges reach the ledger moments later)
     db = stack.gw.app[DATABASE]
     return [
         -e.amount_micro_cents

@@ -27,7 +27,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,18 +99,25 @@ class ChargeJournal:
     def write(self, entry: Entry) -> str:
         """Append one charge (one ``write``); returns the token to pass to ``applied``.
         Raises ``OSError`` when the line could not be written whole."""
+        return self.write_many((entry,))
+
+    def write_many(self, entries: Sequence[Entry]) -> str:
+        """Append charges in one ``write``; returns the token to pass to ``applied`` once per
+        charge. Raises ``OSError`` when the lines could not be written whole: the caller
+        then commits them another way, by the same ledger ids, so that a line that did get
+        written whole and is recovered after a crash is skipped (``append_once``)."""
         file = self._file()
-        line = encode(entry) + b"\n"
+        lines = b"".join([encode(entry) + b"\n" for entry in entries])
         try:
-            written = os.write(file.fd, line)
+            written = os.write(file.fd, lines)
         except OSError:
             self._retire(file)
             raise
-        if written != len(line):  # a full disk: the line is cut; never append after it
+        if written != len(lines):  # a full disk: a line is cut; never append after it
             self._retire(file)
             raise OSError(f"charge journal: short write to {file.name}")
         file.size += written
-        file.unapplied += 1
+        file.unapplied += len(entries)
         return file.name
 
     def applied(self, token: str) -> None:

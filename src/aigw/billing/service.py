@@ -254,6 +254,7 @@ class Billing:
         """Remember a budget; when it is new here, count this month's earlier spend on its tag
         (charges made before the budget existed moved no cap in this process)."""
         if (budget.account_id, budget.tag) not in self.budgets:
+            await self.charges.drain()  # this process's journaled charges first
             month = current_month()
             query = select(-func.sum(ledger_entries.c.amount_micro_cents)).where(
                 ledger_entries.c.account_id == budget.account_id,
@@ -300,11 +301,13 @@ class Billing:
                 log.error("could not mirror the balance of %s to Redis", state.account_id)
 
     async def _balance_of(self, account_id: str) -> ledger.WalletState:
+        await self.charges.drain()  # this process's journaled charges first
         found = await ledger.wallet_states(self.db, account_id=account_id)
         return found[0] if found else ledger.WalletState(account_id, 0, 0)
 
     async def _spend_of(self, cap: Cap) -> int:
         """This month's committed charges under a cap, less their refunds, from the ledger."""
+        await self.charges.drain()  # this process's journaled charges first
         where = [
             SPEND,
             ledger_entries.c.created_at >= month_start_ms(current_month()),

@@ -12,6 +12,7 @@ from aigw.billing.pricing import micro_cents_to_usd
 from aigw.errors import InvalidRequest
 from aigw.server.appkeys import BILLING, DATABASE, SETTINGS
 from aigw.server.auth import require_admin
+from aigw.server.routes.common import ledger_settled
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -38,6 +39,7 @@ async def top_up(request: web.Request) -> web.Response:
         raise InvalidRequest("'amount' (USD of credits) is required.", param="amount")
     amount = ledger.usd_to_micro_cents(data["amount"])
     settings = request.app[SETTINGS]
+    await ledger_settled(request.app)  # the balance answered includes the charges answered
     state, fee = await ledger.top_up(
         request.app[DATABASE],
         request.match_info["account"],
@@ -66,6 +68,7 @@ async def adjust(request: web.Request) -> web.Response:
     note = _note(data)
     if not note:
         raise InvalidRequest("'note' is required: say why the balance is adjusted.", param="note")
+    await ledger_settled(request.app)  # the balance answered includes the charges answered
     state = await ledger.adjust(
         request.app[DATABASE], request.match_info["account"], -amount if negative else amount, note
     )
