@@ -3,7 +3,8 @@
 This machine's speed drifts by ±20% within minutes, so a change is judged by alternating
 the builds in rounds and comparing medians, never one run against an older one. Each
 target is started fresh (a new SQLite database, account, credits and key), warmed for 2 s,
-then loaded by ``wrk -c C`` for ``--duration`` seconds; the line per round gives each
+then loaded by ``wrk -c C`` (or peer-bench's ``load.py -c C``: ``--client load``) for
+``--duration`` seconds; the line per round gives each
 target's requests/s, the gateway's CPU per request (from ``/proc``: all its threads) and
 p50 latency, and each rate as a share of the first target's.
 
