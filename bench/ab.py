@@ -1,12 +1,12 @@
 """A/B of gateway builds under load: rounds of alternating targets, medians of the rates.
 
-This machine's speed drifts by ±20% within minutes, so a change is judged by alternating
-the builds in rounds and comparing medians, never one run against an older one. Each
-target is started fresh (a new SQLite database, account, credits and key), warmed for 2 s,
-then loaded by ``wrk -c C`` (or peer-bench's ``load.py -c C``: ``--client load``) for
-``--duration`` seconds; the line per round gives each
-target's requests/s, the gateway's CPU per request (from ``/proc``: all its threads) and
-p50 latency, and each rate as a share of the first target's.
+This machine's speed drifts by ±20% within minutes, so a change is judged by alternating the
+builds in rounds and comparing medians, never one run against an older one. Each target is
+started fresh (a new SQLite database, account, credits and key), warmed for 2 s, then loaded
+by ``wrk -c C`` (or peer-bench's ``load.py -c C``: ``--client load``) for ``--duration``
+seconds; the line per round gives each target's requests/s, the gateway's CPU per request
+(from ``/proc``: all its threads) and p50 latency, and each rate as a share of the first
+target's.
 
 Targets: ``NAME=bare`` (peer-bench's aiohttp pass-through), or ``NAME=SRC[,VAR=VALUE...]``:
 aigw with ``PYTHONPATH=SRC`` (a ``src`` folder: the checkout's, or a snapshot made with
