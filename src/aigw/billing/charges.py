@@ -73,7 +73,7 @@ def _stamped(entry: Entry, now: int) -> Entry:
 
 MAX_BATCH = 64  # charges gathered into one group (a journal write or a transaction)
 APPLY_AT = 256  # journaled charges that are written to the ledger at once
-APPLY_LINGER = 0.05  # seconds a journaled charge waits at most for more to share its row's
+APPLY_LINGER = 0.02  # seconds a journaled charge waits at most for more to share its row's
 _INLINE_MAX = 32  # larger ledger transactions run in the writer's thread
 _RECOVER_BATCH = 500  # journaled charges per recovery transaction
 
