@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -86,3 +89,55 @@ async def test_sqlite_write_transactions_serialise(tmp_path: Path) -> None:
     finally:
         for db in dbs:
             await db.close()
+
+
+_CANCELLED_MID_QUERY = """
+import asyncio, sys, threading
+from sqlalchemy import text
+from aigw.store.db import Database
+
+raised = []
+threading.excepthook = lambda args: raised.append(repr(args.exc_value))
+SLOW = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000) "
+        "SELECT count(*) FROM c")
+
+async def main() -> None:
+    db = Database.from_url("sqlite:///" + sys.argv[1])
+    await db.migrate()
+
+    async def slow() -> None:
+        async with db.engine.connect() as conn:
+            await conn.execute(text(SLOW))
+
+    task = asyncio.create_task(slow())
+    await asyncio.sleep(0.1)  # the query runs in aiosqlite's thread now
+    for _ in range(2):  # cancelled again while it cleans up: SQLAlchemy terminates it
+        task.cancel()
+        await asyncio.sleep(0.02)
+    await asyncio.gather(task, return_exceptions=True)
+    await db.close()
+
+asyncio.run(main())  # closes the loop right after close() returns
+for thread in threading.enumerate():
+    if thread is not threading.main_thread():
+        thread.join(10)
+print("raised:", raised)
+"""
+
+
+def test_a_query_cancelled_at_shutdown_neither_hangs_nor_outlives_the_loop(
+    tmp_path: Path,
+) -> None:
+    """A task cancelled twice in the middle of a query (shutdown stopping a background loop
+    while it cleans up) makes SQLAlchemy terminate the connection with the statement still
+    running in aiosqlite's thread. Before ``close`` waited for that thread, ``asyncio.run``
+    hung on SQLAlchemy's shielded close, or the thread reported to a closed loop."""
+    done = subprocess.run(
+        [sys.executable, "-c", _CANCELLED_MID_QUERY, str(tmp_path / "x.db")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "raised: []" in done.stdout, done.stdout + done.stderr

@@ -9,9 +9,12 @@ front instead of failing half-way.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
+import threading
 import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -69,7 +72,9 @@ class Database:
         self._direct: SqliteWriter | None = None
         self._body_segments: BodySegments | None = None
         self._sqlite_file: str | None = None
+        self._workers = _AiosqliteWorkers()
         if engine.dialect.name == "sqlite" and engine.url.database:
+            self._workers.watch(engine)
             self._direct = SqliteWriter(engine.url.database, busy_timeout_ms=busy_timeout_ms)
             if engine.url.database != ":memory:":
                 self._sqlite_file = engine.url.database
@@ -176,6 +181,61 @@ class Database:
         if self._body_segments is not None:
             self._body_segments.close()
         await self._engine.dispose()
+        await self._workers.ended(_WORKERS_END_SECONDS)
+
+
+_WORKERS_END_SECONDS = 5.0
+
+
+class _AiosqliteWorkers:
+    """The worker threads of the engine's aiosqlite connections, so ``close`` can wait for
+    those still finishing their last statement.
+
+    A task cancelled in the middle of a query (shutdown stopping a background loop) can make
+    SQLAlchemy terminate its connection: aiosqlite queues the stop behind the statement
+    still running in its thread and returns at once. If the event loop closes before that
+    thread ends, the thread reports back to a closed loop (``RuntimeError`` in the thread),
+    and SQLAlchemy's shielded graceful close can wait forever on a thread that has already
+    stopped, hanging ``asyncio.run``'s final cancellation (sqlalchemy #13039, aiosqlite
+    #369, seen elsewhere as a hang on Ctrl+C). Waiting here for every stopping thread to end
+    lets both finish while the loop still runs.
+    """
+
+    def __init__(self) -> None:
+        self._seen: list[tuple[threading.Thread, weakref.ref[Any]]] = []
+
+    def watch(self, engine: AsyncEngine) -> None:
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            conn = getattr(dbapi_conn, "_connection", None)  # the aiosqlite.Connection
+            thread = getattr(conn, "_thread", None)
+            if isinstance(thread, threading.Thread):
+                self._seen = [(t, c) for t, c in self._seen if t.is_alive()]
+                self._seen.append((thread, weakref.ref(conn)))
+
+    def _stopping(self) -> list[threading.Thread]:
+        """Alive threads whose connection was stopped (closed, terminated or collected);
+        a connection still open (one leaked, never returned) is nobody's to wait for."""
+        found = []
+        for thread, ref in self._seen:
+            conn = ref()
+            if thread.is_alive() and (conn is None or not getattr(conn, "_running", True)):
+                found.append(thread)
+        return found
+
+    async def ended(self, within: float) -> None:
+        """Wait (in a thread: the loop must keep running for them) until the stopping
+        threads have ended, at most ``within`` seconds."""
+        if stopping := self._stopping():
+            await asyncio.to_thread(_join, stopping, within)
+            if left := [t for t in stopping if t.is_alive()]:
+                log.warning("%d SQLite worker threads still busy at shutdown", len(left))
+
+
+def _join(threads: list[threading.Thread], within: float) -> None:
+    deadline = time.monotonic() + within
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
