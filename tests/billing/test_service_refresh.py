@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from aigw.billing.service import Billing, BudgetInfo, SubAccountInfo
+from aigw.billing.controls import BudgetInfo, SubAccountInfo
+from aigw.billing.service import Billing
 from aigw.store.accounts import create_account
 from aigw.store.budgets import upsert_budget
 from aigw.store.db import Database

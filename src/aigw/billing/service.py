@@ -1,64 +1,37 @@
 """Billing as the request path sees it: reserve before the upstream call, charge after.
 
 Holds the in-memory wallets, the definitions of sub-account caps and tag budgets, and the
-group-commit charge writer; keeps them fresh from the database on a timer (top-ups, new caps
-and budgets made through other processes arrive within ``refresh_seconds``).
+charge writer (charges.py); keeps them fresh from the database on a timer (top-ups, new caps
+and budgets made through other processes arrive within ``refresh_seconds``). The spend
+controls' own reads are in controls.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import calendar
 import contextlib
 import logging
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
-
 from aigw.auth.keys import KeyInfo
-from aigw.billing import ledger
+from aigw.billing import controls, ledger
 from aigw.billing.charges import ChargeWriter
+from aigw.billing.controls import BudgetInfo, SubAccountInfo, sub_key, tag_key
 from aigw.billing.estimate import max_output_tokens
 from aigw.billing.ledger import Entry, fee_of
 from aigw.billing.shared_wallet import SharedWallets
 from aigw.billing.wallet import Cap, Reservation, Wallets, current_month
 from aigw.errors import ServiceUnavailable
 from aigw.store.db import Database
-from aigw.store.tables import budgets, ledger_entries, now_ms, sub_accounts
-from aigw.store.usage import SPEND
+from aigw.store.tables import now_ms
 
 if TYPE_CHECKING:
     from aigw.catalog.models import Model
     from aigw.config import Settings
 
 log = logging.getLogger("aigw.billing")
-
-
-@dataclass(frozen=True, slots=True)
-class SubAccountInfo:
-    id: str
-    account_id: str
-    name: str
-    spend_cap_cents: int | None
-    rate_limit_rpm: int | None
-    default_tag: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class BudgetInfo:
-    id: str
-    account_id: str
-    tag: str
-    monthly_cap_cents: int
-
-
-def month_start_ms(month: str) -> int:
-    """Unix ms at 00:00 UTC on the first day of ``month`` ("YYYY-MM")."""
-    return calendar.timegm(time.strptime(month + "-01", "%Y-%m-%d")) * 1000
 
 
 class Billing:
@@ -165,52 +138,22 @@ class Billing:
                 log.exception("billing refresh failed; retrying next tick")
 
     async def _load_controls(self, since_ms: int, mark: int) -> None:
-        async with self.db.engine.connect() as conn:
-            subs = await conn.execute(
-                select(sub_accounts).where(sub_accounts.c.updated_at >= since_ms)
-            )
-            for r in subs:
-                if self._newer_here(("sub", r.id), mark):
-                    continue
-                if r.deleted_at is not None:
-                    self._forget_sub_account(r.id)
-                    continue
-                self._remember_sub_account(
-                    SubAccountInfo(
-                        r.id,
-                        r.account_id,
-                        r.name,
-                        r.spend_cap_cents,
-                        r.rate_limit_rpm,
-                        r.default_tag,
-                    )
-                )
-            rows = await conn.execute(select(budgets).where(budgets.c.updated_at >= since_ms))
-            seen = {(r.account_id, r.tag): r for r in rows}
-        for (account_id, tag), r in seen.items():
+        changed = await controls.changed_since(self.db, since_ms)
+        for sub_id, sub in changed.sub_accounts.items():
+            if self._newer_here(("sub", sub_id), mark):
+                continue
+            if sub is None:
+                self._forget_sub_account(sub_id)
+            else:
+                self._remember_sub_account(sub)
+        for (account_id, tag), budget in changed.budgets.items():
             if not self._newer_here(("budget", account_id, tag), mark):
-                self._remember_budget(BudgetInfo(r.id, account_id, tag, int(r.monthly_cap_cents)))
+                self._remember_budget(budget)
 
     async def _load_month_spend(self) -> None:
         month = current_month()
-        start = month_start_ms(month)
-        charged = -func.sum(ledger_entries.c.amount_micro_cents)
-        base = select().where(SPEND, ledger_entries.c.created_at >= start)
-        async with self.db.engine.connect() as conn:
-            by_sub = await conn.execute(
-                base.add_columns(ledger_entries.c.sub_account_id, charged)
-                .where(ledger_entries.c.sub_account_id.is_not(None))
-                .group_by(ledger_entries.c.sub_account_id)
-            )
-            for sub_id, spent in by_sub:
-                self.wallets.load_spend(_sub_key(sub_id), month, int(spent or 0))
-            by_tag = await conn.execute(
-                base.add_columns(ledger_entries.c.account_id, ledger_entries.c.tag, charged)
-                .where(ledger_entries.c.tag.is_not(None))
-                .group_by(ledger_entries.c.account_id, ledger_entries.c.tag)
-            )
-            for account_id, tag, spent in by_tag:
-                self.wallets.load_spend(_tag_key(account_id, tag), month, int(spent or 0))
+        for cap_key, spent in (await controls.month_spend(self.db, month)).items():
+            self.wallets.load_spend(cap_key, month, spent)
 
     # -- spend controls -------------------------------------------------------------------
 
@@ -235,7 +178,7 @@ class Billing:
 
     def _remember_sub_account(self, sub: SubAccountInfo) -> None:
         self.sub_accounts[sub.id] = sub
-        self.wallets.cap(_sub_key(sub.id), f"sub-account {sub.name!r}", sub.spend_cap_cents)
+        self.wallets.cap(sub_key(sub.id), f"sub-account {sub.name!r}", sub.spend_cap_cents)
 
     def _forget_sub_account(self, sub_id: str) -> None:
         self.sub_accounts.pop(sub_id, None)
@@ -243,12 +186,12 @@ class Billing:
     def _remember_budget(self, budget: BudgetInfo) -> None:
         self.budgets[(budget.account_id, budget.tag)] = budget
         self.wallets.cap(
-            _tag_key(budget.account_id, budget.tag), f"tag {budget.tag!r}", budget.monthly_cap_cents
+            tag_key(budget.account_id, budget.tag), f"tag {budget.tag!r}", budget.monthly_cap_cents
         )
 
     def _forget_budget(self, account_id: str, tag: str) -> None:
         self.budgets.pop((account_id, tag), None)
-        self.wallets.cap(_tag_key(account_id, tag), f"tag {tag!r}", None)
+        self.wallets.cap(tag_key(account_id, tag), f"tag {tag!r}", None)
 
     async def adopt_budget(self, budget: BudgetInfo) -> None:
         """Remember a budget; when it is new here, count this month's earlier spend on its tag
@@ -256,15 +199,9 @@ class Billing:
         if (budget.account_id, budget.tag) not in self.budgets:
             await self.charges.drain()  # this process's journaled charges first
             month = current_month()
-            query = select(-func.sum(ledger_entries.c.amount_micro_cents)).where(
-                ledger_entries.c.account_id == budget.account_id,
-                SPEND,
-                ledger_entries.c.tag == budget.tag,
-                ledger_entries.c.created_at >= month_start_ms(month),
-            )
-            async with self.db.engine.connect() as conn:
-                spent = int((await conn.execute(query)).scalar() or 0)
-            self.wallets.load_spend(_tag_key(budget.account_id, budget.tag), month, spent)
+            cap_key = tag_key(budget.account_id, budget.tag)
+            spent = await controls.cap_spend(self.db, cap_key, month)
+            self.wallets.load_spend(cap_key, month, spent)
         self.remember_budget(budget)
 
     async def _drop_deleted_budgets(self) -> None:
@@ -273,8 +210,7 @@ class Billing:
         known = dict(self.budgets)
         if not known:
             return
-        async with self.db.engine.connect() as conn:
-            ids = set((await conn.execute(select(budgets.c.id))).scalars())
+        ids = await controls.budget_ids(self.db)
         for key, budget in known.items():
             if budget.id not in ids and self.budgets.get(key) is budget:
                 self._forget_budget(*key)
@@ -308,19 +244,7 @@ class Billing:
     async def _spend_of(self, cap: Cap) -> int:
         """This month's committed charges under a cap, less their refunds, from the ledger."""
         await self.charges.drain()  # this process's journaled charges first
-        where = [
-            SPEND,
-            ledger_entries.c.created_at >= month_start_ms(current_month()),
-        ]
-        kind, _, rest = cap.key.partition(":")
-        if kind == "sub":
-            where.append(ledger_entries.c.sub_account_id == rest)
-        else:
-            account_id, _, tag = rest.partition(":")
-            where += [ledger_entries.c.account_id == account_id, ledger_entries.c.tag == tag]
-        query = select(-func.sum(ledger_entries.c.amount_micro_cents)).where(*where)
-        async with self.db.engine.connect() as conn:
-            return int((await conn.execute(query)).scalar() or 0)
+        return await controls.cap_spend(self.db, cap.key, current_month())
 
     async def _committed(
         self, entry: Entry, reservation: Reservation | None, state: ledger.WalletState
@@ -351,13 +275,13 @@ class Billing:
         if key.sub_account_id and key.sub_account_id in self.sub_accounts:
             sub = self.sub_accounts[key.sub_account_id]
             caps.append(
-                self.wallets.cap(_sub_key(sub.id), f"sub-account {sub.name!r}", sub.spend_cap_cents)
+                self.wallets.cap(sub_key(sub.id), f"sub-account {sub.name!r}", sub.spend_cap_cents)
             )
         if tag is not None and (key.account_id, tag) in self.budgets:
             budget = self.budgets[(key.account_id, tag)]
             caps.append(
                 self.wallets.cap(
-                    _tag_key(key.account_id, tag), f"tag {tag!r}", budget.monthly_cap_cents
+                    tag_key(key.account_id, tag), f"tag {tag!r}", budget.monthly_cap_cents
                 )
             )
         if self.shared is not None:
@@ -454,9 +378,9 @@ class Billing:
             return
         keys = []
         if refund.sub_account_id:
-            keys.append(_sub_key(refund.sub_account_id))
+            keys.append(sub_key(refund.sub_account_id))
         if refund.tag:
-            keys.append(_tag_key(refund.account_id, refund.tag))
+            keys.append(tag_key(refund.account_id, refund.tag))
         for cap_key in keys:
             self.wallets.refund_spend(cap_key, refund.amount_micro_cents)
             if self.shared is not None:
@@ -464,11 +388,3 @@ class Billing:
                     await self.shared.refund_spend(cap_key, refund.amount_micro_cents)
                 except ServiceUnavailable:
                     log.error("could not give a refund back to cap %s in Redis", cap_key)
-
-
-def _sub_key(sub_id: str) -> str:
-    return "sub:" + sub_id
-
-
-def _tag_key(account_id: str, tag: str) -> str:
-    return f"tag:{account_id}:{tag}"

@@ -23,8 +23,8 @@ import orjson
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from aigw.billing.controls import month_start_ms
 from aigw.billing.pricing import micro_cents_to_usd
-from aigw.billing.service import month_start_ms
 from aigw.billing.wallet import current_month
 from aigw.store.db import Database
 from aigw.store.tables import account_alerts, alert_marks, ledger_entries, now_ms, wallets

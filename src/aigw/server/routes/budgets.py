@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from aigw.auth.keys import KeyInfo
-from aigw.billing.service import BudgetInfo
+from aigw.billing.controls import BudgetInfo
 from aigw.errors import NotFound
 from aigw.server.appkeys import BILLING, DATABASE
 from aigw.server.auth import authenticate

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from aigw.auth.keys import KeyInfo
-from aigw.billing.service import SubAccountInfo
+from aigw.billing.controls import SubAccountInfo
 from aigw.errors import InvalidRequest, NotFound
 from aigw.server.appkeys import BILLING, DATABASE, KEYS
 from aigw.server.auth import authenticate
