@@ -194,7 +194,7 @@ async def test_a_journal_that_cannot_be_written_falls_back_to_the_transaction(
 
 def test_journal_files_are_locked_before_they_are_named(tmp_path: Path) -> None:
     journal = ChargeJournal(tmp_path / "j")
-    token = journal.write(Entry("acct_a", "charge", -1, id="led_x", created_at=1))
+    token = journal.write_many([Entry("acct_a", "charge", -1, id="led_x", created_at=1)])
     assert [p.name for p in (tmp_path / "j").iterdir()] == [token]
     assert list(ChargeJournal(tmp_path / "j").recoverable()) == []  # locked by its owner
     journal.applied(token)

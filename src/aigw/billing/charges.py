@@ -164,48 +164,44 @@ class ChargeWriter:
         return committed
 
     def _journaled(self, entry: Entry, reservation: Reservation | None) -> bool:
-        """Append the charge to the journal and queue its ledger row; False (and the caller
-        waits for the transaction instead) when the journal cannot be written."""
-        journaled = self._journal(entry)
-        if journaled is None:
+        """Journal one charge and queue its ledger row; False (and the caller waits for the
+        transaction instead) when the journal cannot be written."""
+        if not self._journal([_Pending(entry, reservation, None)]):
             return False
-        entry, token = journaled
-        self._enqueue(_Pending(entry, reservation, None, token))
         self._arm_linger(APPLY_LINGER)
         return True
-
-    def _journal(self, entry: Entry) -> tuple[Entry, str] | None:
-        """The entry with the ledger id and time it is journaled under, and its journal
-        token; None (logged) when the journal cannot be written."""
-        assert self.journal is not None
-        entry = _stamped(entry, now_ms())
-        try:
-            return entry, self.journal.write(entry)
-        except OSError:
-            log.exception("charge journal: write failed; the charge goes to the ledger unjournaled")
-            return None
 
     def _journal_group(self) -> None:
         """Journal the waiting group in one ``write`` and let its requests go; if the journal
         cannot be written, the group waits for a transaction instead."""
-        assert self.journal is not None
         group, self._group = self._group, []
-        now = now_ms()
-        entries = [_stamped(p.entry, now) for p in group]
-        try:
-            token = self.journal.write_many(entries)
-        except OSError:
-            log.exception("charge journal: write failed; the charges go to the ledger unjournaled")
-            for p, entry in zip(group, entries, strict=True):
-                p.entry = entry  # the same ids: a line written whole is recovered once
-                self._enqueue(p)
+        if not self._journal(group):
+            for p in group:
+                self._enqueue(p)  # (stamped: a line written whole is recovered once, by id)
             self._urgent = True
-            return
-        for p, entry in zip(group, entries, strict=True):
-            p.entry, p.journaled = entry, token
+
+    def _journal(self, charges: list[_Pending]) -> bool:
+        """Stamp the charges with the ledger id and time they are journaled under, append
+        them in one ``write``, queue their rows and let their waiters go. False (logged,
+        nothing queued) when the journal cannot be written."""
+        assert self.journal is not None
+        now = now_ms()
+        for p in charges:
+            p.entry = _stamped(p.entry, now)
+        try:
+            token = self.journal.write_many([p.entry for p in charges])
+        except OSError:
+            log.exception(
+                "charge journal: write failed; %d charges go to the ledger unjournaled",
+                len(charges),
+            )
+            return False
+        for p in charges:
+            p.journaled = token
             self._enqueue(p)
             if p.done is not None and not p.done.done():
                 p.done.set_result(True)
+        return True
 
     async def _commit_now(
         self, entry: Entry, reservation: Reservation | None, direct: SqliteWriter
@@ -237,10 +233,9 @@ class ChargeWriter:
         """Queue one charge for a group commit within ``linger`` seconds, without waiting for
         it (the caller already settled it in memory; a database outage keeps it queued and
         retried). Lingering lets a stream of such charges share one transaction."""
-        token = None
-        if self.journal is not None and (journaled := self._journal(entry)) is not None:
-            entry, token = journaled
-        self._enqueue(_Pending(entry, reservation, None, token))
+        pending = _Pending(entry, reservation, None)
+        if self.journal is None or not self._journal([pending]):
+            self._enqueue(pending)
         if not self._wake.is_set():
             self._arm_linger(linger)
 

@@ -96,11 +96,6 @@ class ChargeJournal:
         self._current: _File | None = None
         self._files: dict[str, _File] = {}
 
-    def write(self, entry: Entry) -> str:
-        """Append one charge (one ``write``); returns the token to pass to ``applied``.
-        Raises ``OSError`` when the line could not be written whole."""
-        return self.write_many((entry,))
-
     def write_many(self, entries: Sequence[Entry]) -> str:
         """Append charges in one ``write``; returns the token to pass to ``applied`` once per
         charge. Raises ``OSError`` when the lines could not be written whole: the caller
