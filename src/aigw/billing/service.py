@@ -197,11 +197,9 @@ class Billing:
         """Remember a budget; when it is new here, count this month's earlier spend on its tag
         (charges made before the budget existed moved no cap in this process)."""
         if (budget.account_id, budget.tag) not in self.budgets:
-            await self.charges.drain()  # this process's journaled charges first
             month = current_month()
             cap_key = tag_key(budget.account_id, budget.tag)
-            spent = await controls.cap_spend(self.db, cap_key, month)
-            self.wallets.load_spend(cap_key, month, spent)
+            self.wallets.load_spend(cap_key, month, await self._cap_spend(cap_key, month))
         self.remember_budget(budget)
 
     async def _drop_deleted_budgets(self) -> None:
@@ -243,8 +241,11 @@ class Billing:
 
     async def _spend_of(self, cap: Cap) -> int:
         """This month's committed charges under a cap, less their refunds, from the ledger."""
+        return await self._cap_spend(cap.key, current_month())
+
+    async def _cap_spend(self, cap_key: str, month: str) -> int:
         await self.charges.drain()  # this process's journaled charges first
-        return await controls.cap_spend(self.db, cap.key, current_month())
+        return await controls.cap_spend(self.db, cap_key, month)
 
     async def _committed(
         self, entry: Entry, reservation: Reservation | None, state: ledger.WalletState
