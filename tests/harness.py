@@ -16,6 +16,7 @@ import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
+from aigw.billing import ledger
 from aigw.config import Settings
 from aigw.server import appkeys
 from aigw.server.run import start
@@ -66,6 +67,13 @@ class GatewayThread:
     def drain_charges(self) -> None:
         """The ledger rows of the charges of answers already sent (journaled on SQLite)."""
         assert self.call(self.app[appkeys.BILLING].charges.drain())
+
+    def charged(self, account_id: str, request_id: str) -> int:
+        """What the ledger charged the account for one request (µ¢, positive), once the
+        charges of answers already sent are in."""
+        self.drain_charges()
+        entries = self.call(ledger.entries_for(self.app[appkeys.DATABASE], account_id, ["charge"]))
+        return -sum(e.amount_micro_cents for e in entries if e.request_id == request_id)
 
     def admin(self, method: str, path: str, admin_key: str, json: Any = None) -> Any:
         async def go() -> Any:

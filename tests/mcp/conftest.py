@@ -14,8 +14,6 @@ from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from aigw.billing import ledger
-from aigw.server.appkeys import DATABASE
 from aigw.simulator import SimConfig, SimulatorThread
 from tests.harness import http
 from tests.server.conftest import AWS_SECRET_ACCESS_KEY, Stack, start_stack
@@ -64,7 +62,4 @@ async def fetch(url: str) -> tuple[int, bytes]:
 
 def charge(stack: Stack, request_id: str) -> int:
     """What the ledger charged for one request (µ¢, positive)."""
-    stack.gw.drain_charges()  # (journaled charges reach the ledger moments later)
-    db = stack.gw.app[DATABASE]
-    entries = stack.gw.call(ledger.entries_for(db, stack.account_id, ["charge"]))
-    return -sum(e.amount_micro_cents for e in entries if e.request_id == request_id)
+    return stack.gw.charged(stack.account_id, request_id)

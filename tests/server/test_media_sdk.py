@@ -16,7 +16,6 @@ import pytest
 from tests.harness import http
 from tests.server.conftest import Stack
 
-from aigw.billing import ledger
 from aigw.billing.pricing import MICRO_CENTS_PER_USD, cost_micro_cents
 from aigw.catalog.loader import builtin_catalog
 from aigw.catalog.models import Price
@@ -34,10 +33,7 @@ def _price(model_id: str) -> Price:
 
 def _charge(stack: Stack, request_id: str) -> int:
     """What the ledger charged for one request (µ¢, positive)."""
-    stack.gw.drain_charges()  # (journaled charges reach the ledger moments later)
-    db = stack.gw.app[DATABASE]
-    entries = stack.gw.call(ledger.entries_for(db, stack.account_id, ["charge"]))
-    return -sum(e.amount_micro_cents for e in entries if e.request_id == request_id)
+    return stack.gw.charged(stack.account_id, request_id)
 
 
 def _units(rate: Decimal | None, amount: Decimal | int) -> int:
